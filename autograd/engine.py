@@ -1,0 +1,285 @@
+"""Reverse mode: walk the tape from the outputs back to the leaves.
+
+* Iterative topological order (Kahn's algorithm over the graph nodes): no recursion, so a chain of 100,000 ops
+  is fine.
+* Unbroadcasting happens here, once, for every op: an op's backward may return a gradient of the broadcast
+  shape and the engine sums it back to the input's shape.  Each gradient is then checked against its input's
+  shape and dtype, and a mismatch is an error that names the op.
+* After the walk each node is released (saved arrays and edges dropped) unless ``retain_graph=True``.
+* With ``create_graph=True`` the backward ops run with recording on, so the gradients have a graph of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .backend import array_module
+from .errors import DTypeError, GraphError, ShapeError, describe
+from .function import Context
+from .grad_mode import enable_grad, no_grad
+from .tensor import Tensor
+
+
+def backward(
+    tensors: Sequence[Tensor],
+    grad_tensors: Sequence[Any] | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+) -> None:
+    """Accumulate gradients of ``tensors`` into the ``.grad`` of every leaf they depend on."""
+    roots, seeds = _prepare(tensors, grad_tensors, "backward")
+    retain = create_graph if retain_graph is None else retain_graph
+    _run(roots, seeds, retain, create_graph, capture=None)
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+    backward_for: Callable[[Context], Callable[..., Any]] | None = None,
+) -> tuple[Tensor | None, ...]:
+    """Gradients of ``outputs`` with respect to ``inputs``, returned rather than stored in ``.grad``.
+
+    Like ``torch.autograd.grad``; with ``create_graph=True`` the results can be differentiated again.
+    ``backward_for(node)``, when given, returns the backward to use for each node instead of its op's own
+    (``fn(ctx, *grads) -> grads``): this is how ``tapegrad.viz`` runs a deconvnet or guided backprop as a
+    walk over the same tape with other rules.
+    """
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is not None and not isinstance(grad_outputs, (list, tuple)):
+        grad_outputs = [grad_outputs]
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise GraphError(f"grad: input {i} does not require grad")
+    roots, seeds = _prepare(outputs, grad_outputs, "grad")
+    retain = create_graph if retain_graph is None else retain_graph
+    capture: dict[Any, Any] = {}
+    for i, t in enumerate(inputs):
+        key = id(t) if t.grad_fn is None else (t.grad_fn, t._output_index)
+        capture.setdefault(key, []).append(i)
+    results: list[Tensor | None] = [None] * len(inputs)
+    _run(roots, seeds, retain, create_graph, capture=(capture, results), backward_for=backward_for)
+    for i, r in enumerate(results):
+        if r is None and not allow_unused:
+            raise GraphError(
+                f"grad: input {i} ({describe(inputs[i])}) was not used to compute the outputs; "
+                "pass allow_unused=True to get None for it"
+            )
+    return tuple(results)
+
+
+def _prepare(tensors: Sequence[Tensor], grads: Sequence[Any] | None, where: str) -> tuple[list, list]:
+    if grads is not None and len(grads) != len(tensors):
+        raise ValueError(f"{where}: got {len(tensors)} outputs but {len(grads)} gradients")
+    roots, seeds = [], []
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{where}: output {i} is a {type(t).__name__}, not a Tensor")
+        if not t.requires_grad:
+            raise GraphError(
+                f"{where}: output {i} ({describe(t)}) does not require grad and has no grad_fn; "
+                "was it computed under no_grad, or from tensors without requires_grad=True?"
+            )
+        g = None if grads is None else grads[i]
+        if g is None:
+            if t.data.size != 1:
+                raise GraphError(
+                    f"{where}: a gradient can be implied only for a scalar output, got shape {t.shape}; "
+                    "pass the upstream gradient explicitly"
+                )
+            g = Tensor._make(t.data.dtype.type(1) + t.data * 0, None, 0)
+        elif not isinstance(g, Tensor):
+            g = Tensor(g, dtype=t.dtype)
+        if g.shape != t.shape:
+            raise ShapeError(f"{where}: gradient {describe(g)} does not match output {i} {describe(t)}")
+        roots.append(t)
+        seeds.append(g)
+    return roots, seeds
+
+
+def _run(
+    roots: list[Tensor],
+    seeds: list[Tensor],
+    retain: bool,
+    create_graph: bool,
+    capture: Any,
+    backward_for: Callable[[Context], Callable[..., Any]] | None = None,
+) -> None:
+    buffers: dict[Context, list[Any]] = {}
+    for t, g in zip(roots, seeds):
+        if t.grad_fn is None:
+            _deliver_to_leaf(t, g, capture)
+        else:
+            slot = buffers.setdefault(t.grad_fn, [None] * len(t.grad_fn.output_meta))
+            slot[t._output_index] = _accumulate(slot[t._output_index], g)
+    dependencies = _count_dependencies([n for n in buffers])
+    ready = [n for n in buffers if dependencies.get(n, 0) == 0]
+    mode = enable_grad() if create_graph else no_grad()
+    with mode:
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node)
+            _process(node, grads, buffers, dependencies, ready, capture, backward_for)
+            if not retain:
+                node.release()
+
+
+def _count_dependencies(starts: list[Context]) -> dict[Context, int]:
+    """How many edges point into each node from nodes reachable from ``starts`` (iterative DFS)."""
+    dependencies: dict[Context, int] = {}
+    seen = set(starts)
+    stack = list(starts)
+    while stack:
+        node = stack.pop()
+        if node.released:
+            raise GraphError(
+                f"{node.name}: trying to run backward through the graph a second time; the graph was freed by "
+                "the first backward. Call backward(retain_graph=True) the first time if you need to."
+            )
+        for parent in node.parents:
+            if parent is None or parent.grad_fn is None or not parent.requires_grad:
+                continue
+            child = parent.grad_fn
+            dependencies[child] = dependencies.get(child, 0) + 1
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return dependencies
+
+
+def _process(
+    node: Context,
+    grads: list[Any],
+    buffers: dict[Context, list[Any]],
+    dependencies: dict[Context, int],
+    ready: list[Context],
+    capture: Any,
+    backward_for: Callable[[Context], Callable[..., Any]] | None,
+) -> None:
+    parents = node.parents
+    if all(g is None for g in grads):  # reached, but no gradient flows through it: only release its inputs
+        input_grads: tuple[Any, ...] = ()
+    else:
+        input_grads = _call_backward(node, grads, capture, backward_for)
+    for index, parent in enumerate(parents):
+        if parent is None or not parent.requires_grad:
+            continue
+        g = input_grads[index] if index < len(input_grads) else None
+        if g is not None and node.needs_input_grad[index]:
+            g = _fit(g, parent, node, index)
+            if parent.grad_fn is None:
+                _deliver_to_leaf(parent, g, capture)
+            else:
+                slot = buffers.get(parent.grad_fn)
+                if slot is None:
+                    slot = buffers[parent.grad_fn] = [None] * len(parent.grad_fn.output_meta)
+                slot[parent._output_index] = _accumulate(slot[parent._output_index], g)
+        child = parent.grad_fn
+        if child is not None:
+            dependencies[child] -= 1
+            if dependencies[child] == 0:
+                buffers.setdefault(child, [None] * len(child.output_meta))
+                ready.append(child)
+
+
+def _call_backward(
+    node: Context, grads: list[Any], capture: Any, backward_for: Callable[[Context], Callable[..., Any]] | None
+) -> tuple[Any, ...]:
+    if node.output_hooks:
+        for index, hooks in node.output_hooks.items():
+            if grads[index] is not None:
+                grads[index] = _run_hooks(hooks, grads[index])
+    if capture is not None:
+        wanted, results = capture
+        for index, g in enumerate(grads):
+            for slot in wanted.get((node, index), ()):
+                results[slot] = _accumulate(results[slot], g)
+    for index, g in enumerate(grads):
+        if g is None:  # an output that was not used downstream: its gradient is zero
+            shape, dtype = node.output_meta[index]
+            xp = array_module(*(p.data for p in node.parents if p is not None))
+            grads[index] = Tensor._make(xp.zeros(shape, dtype=dtype), None, 0)
+    fn = node.function.backward if backward_for is None else backward_for(node)
+    input_grads = fn(node, *grads)
+    if not isinstance(input_grads, tuple):
+        input_grads = (input_grads,)
+    if len(input_grads) < len(node.parents):
+        raise GraphError(
+            f"{node.name}.backward returned {len(input_grads)} gradients, expected {len(node.parents)} "
+            "(one per forward argument, None for non-tensor ones)"
+        )
+    return input_grads
+
+
+def _fit(g: Any, parent: Tensor, node: Context, index: int) -> Tensor:
+    """Sum a broadcast gradient back to its input's shape, cast to its dtype, and check it."""
+    if not isinstance(g, Tensor):
+        g = Tensor._make(g, None, 0)
+    shape = parent.data.shape
+    if g.data.shape != shape:
+        g = _unbroadcast(g, shape, node, index)
+    if g.data.dtype != parent.data.dtype:
+        if g.data.dtype.kind != "f" or parent.data.dtype.kind != "f":
+            raise DTypeError(
+                f"{node.name}.backward returned a {g.dtype} gradient for input {index} of dtype {parent.dtype}"
+            )
+        g = g.astype(parent.data.dtype)
+    return g
+
+
+def _unbroadcast(g: Tensor, shape: tuple[int, ...], node: Context, index: int) -> Tensor:
+    extra = g.ndim - len(shape)
+    if extra < 0:
+        _bad_gradient(g, shape, node, index)
+    axes = list(range(extra))
+    for i, size in enumerate(shape):
+        gsize = g.data.shape[extra + i]
+        if size == 1 and gsize != 1:
+            axes.append(extra + i)
+        elif size != gsize:
+            _bad_gradient(g, shape, node, index)
+    if axes:
+        g = g.sum(axis=tuple(axes), keepdims=True)
+    if extra:
+        g = g.reshape(shape)
+    return g
+
+
+def _bad_gradient(g: Tensor, shape: tuple[int, ...], node: Context, index: int) -> None:
+    raise ShapeError(
+        f"{node.name}.backward returned a gradient of shape {g.shape} for input {index} of shape {shape}, "
+        "which it cannot be summed back to"
+    )
+
+
+def _accumulate(current: Tensor | None, g: Tensor) -> Tensor:
+    return g if current is None else current + g
+
+
+def _run_hooks(hooks: list[Any], g: Tensor) -> Tensor:
+    for hook in list(hooks):
+        replaced = hook(g)
+        if replaced is not None:
+            g = replaced if isinstance(replaced, Tensor) else Tensor._make(replaced, None, 0)
+    return g
+
+
+def _deliver_to_leaf(leaf: Tensor, g: Tensor, capture: Any) -> None:
+    if leaf._hooks:
+        g = _run_hooks(leaf._hooks, g)
+    if capture is not None:
+        wanted, results = capture
+        for slot in wanted.get(id(leaf), ()):
+            results[slot] = _accumulate(results[slot], g)
+        return
+    if g.grad_fn is None:
+        data = g.data
+        if not data.flags.c_contiguous or not getattr(data.flags, "writeable", True):
+            data = data.copy()  # broadcast views are read-only: .grad is always a plain, writable array
+        g = Tensor._make(data, None, 0)  # .grad never shares a Tensor object with the graph
+    leaf.grad = g if leaf.grad is None else leaf.grad + g

@@ -1,0 +1,54 @@
+"""Whether operations are recorded on the tape: ``no_grad`` / ``enable_grad``, per thread and re-entrant."""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+_state = threading.local()
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def is_grad_enabled() -> bool:
+    return getattr(_state, "enabled", True)
+
+
+def set_grad_enabled(enabled: bool) -> None:
+    _state.enabled = bool(enabled)
+
+
+class _GradMode:
+    """Context manager and decorator that sets grad mode and restores the previous one on exit."""
+
+    enabled: bool
+
+    def __enter__(self) -> None:
+        self._previous = getattr(_state, "enabled", True)
+        set_grad_enabled(self.enabled)
+
+    def __exit__(self, *exc: object) -> None:
+        set_grad_enabled(self._previous)
+
+    def __call__(self, fn: F) -> F:
+        mode = type(self)
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with mode():
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_GradMode):
+    """Operations inside are not recorded: no graph, no saved arrays (inference, parameter updates)."""
+
+    enabled = False
+
+
+class enable_grad(_GradMode):
+    """Turn recording back on inside a ``no_grad`` block."""
+
+    enabled = True

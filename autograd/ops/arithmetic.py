@@ -1,0 +1,169 @@
+"""Binary arithmetic with NumPy broadcasting: + - * / ** @ and negation.
+
+Backwards return gradients of the broadcast shape; the engine sums them back to each input's shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..function import Context, Function
+from ..tensor import Tensor
+
+
+class Add(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any, b: Any) -> Any:
+        return a + b
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:
+        return g, g
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any, b: Any) -> Any:
+        return a - b
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:
+        return g, (-g if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any, b: Any) -> Any:
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:
+        a, b = ctx.saved_tensors
+        return (g * b if ctx.needs_input_grad[0] else None, g * a if ctx.needs_input_grad[1] else None)
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any, b: Any) -> Any:
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:
+        a, b = ctx.saved_tensors
+        ga = g / b if ctx.needs_input_grad[0] else None
+        gb = -g * a / (b * b) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Pow(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any, b: Any) -> Any:
+        out = a**b
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:
+        a, b, out = ctx.saved_tensors
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = g * b * a ** (b - 1)
+        if ctx.needs_input_grad[1]:
+            from .select import where
+
+            # d(a**b)/db = a**b * log(a); PyTorch defines it as 0 where a == 0 and b >= 0
+            safe_log = where(a.data == 0, 0.0, a).log() if (a.data == 0).any() else a.log()
+            gb = g * out * safe_log
+        return ga, gb
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx: Context, a: Any) -> Any:
+        return -a
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return -g
+
+
+class MatMul(Function):
+    """Batched matrix product of (..., n, k) and (..., k, m) with broadcast batch dimensions."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Any, b: Any) -> Any:
+        if a.ndim < 2 or b.ndim < 2 or a.shape[-1] != b.shape[-2]:
+            from ..errors import ShapeError, describe
+
+            raise ShapeError(
+                f"matmul: cannot multiply {describe(a)} by {describe(b)}: the last dimension of the first "
+                "must equal the second-to-last of the second"
+            )
+        ctx.save_for_backward(a, b)
+        return a @ b
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:
+        a, b = ctx.saved_tensors
+        ga = g @ b.transpose(-1, -2) if ctx.needs_input_grad[0] else None
+        gb = a.transpose(-1, -2) @ g if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+def _operand(x: Any, like: Any) -> Any:
+    """Python numbers stay scalars (so float32 stays float32); arrays are wrapped."""
+    if isinstance(x, Tensor) or isinstance(x, (int, float, bool)):
+        return x
+    if hasattr(x, "shape"):
+        return Tensor(x)
+    return x
+
+
+def add(a: Any, b: Any) -> Tensor:
+    return Add.apply(_operand(a, b), _operand(b, a))
+
+
+def sub(a: Any, b: Any) -> Tensor:
+    return Sub.apply(_operand(a, b), _operand(b, a))
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    return Mul.apply(_operand(a, b), _operand(b, a))
+
+
+def div(a: Any, b: Any) -> Tensor:
+    return Div.apply(_operand(a, b), _operand(b, a))
+
+
+def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - mirrors torch.pow
+    return Pow.apply(_operand(a, b), _operand(b, a))
+
+
+def neg(a: Tensor) -> Tensor:
+    return Neg.apply(a)
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    """``a @ b`` like ``torch.matmul``: 1-D operands are promoted to matrices and the added axis removed."""
+    a = a if isinstance(a, Tensor) else Tensor(a)
+    b = b if isinstance(b, Tensor) else Tensor(b)
+    if a.ndim == 0 or b.ndim == 0:
+        from ..errors import ShapeError
+
+        raise ShapeError(f"matmul: both operands must have at least one dimension, got {a.shape} and {b.shape}")
+    squeeze = []
+    if a.ndim == 1:
+        a = a.reshape(1, a.shape[0])
+        squeeze.append(-2)
+    if b.ndim == 1:
+        b = b.reshape(b.shape[0], 1)
+        squeeze.append(-1)
+    out = MatMul.apply(a, b)
+    if squeeze:
+        shape = list(out.shape)
+        for axis in sorted(squeeze):
+            del shape[axis]
+        out = out.reshape(tuple(shape)) if len(squeeze) == 1 else out.reshape(tuple(out.shape[:-2]))
+    return out

@@ -1,0 +1,34 @@
+"""Comparisons: boolean tensors, never differentiable."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from typing import Any
+
+from ..function import Context, Function
+from ..tensor import Tensor
+
+
+class Compare(Function):
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Context, a: Any, b: Any, op: Callable[[Any, Any], Any]) -> Any:
+        return op(a, b)
+
+
+def _compare(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Tensor]:
+    def compare(a: Any, b: Any) -> Tensor:
+        return Compare.apply(a, b, op=op)
+
+    compare.__name__ = op.__name__
+    return compare
+
+
+eq = _compare(operator.eq)
+ne = _compare(operator.ne)
+lt = _compare(operator.lt)
+le = _compare(operator.le)
+gt = _compare(operator.gt)
+ge = _compare(operator.ge)

@@ -1,0 +1,93 @@
+"""Indexing: ``x[index]`` (basic and advanced), its adjoint scatter-add, and constant padding."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..backend import array_module
+from ..function import Context, Function
+from ..tensor import Tensor
+
+
+def _raw_index(index: Any) -> Any:
+    """Tensors inside an index become their arrays; lists become arrays (NumPy's advanced indexing)."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(_raw_index(i) for i in index)
+    return index
+
+
+def _is_basic(index: Any) -> bool:
+    """Basic indexing (ints, slices, None, ...) never repeats an element, so its adjoint is a plain assignment."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(i, (int, slice)) or i is None or i is Ellipsis for i in items)
+
+
+class GetItem(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, index: Any) -> Any:
+        ctx.shape, ctx.index = x.shape, index
+        out = x[index]
+        return out.copy() if _is_basic(index) and hasattr(out, "copy") else out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:
+        return IndexAdd.apply(g, index=ctx.index, shape=ctx.shape), None
+
+
+class IndexAdd(Function):
+    """zeros(shape) with ``g`` added at ``index``: repeated indices add up (the adjoint of ``x[index]``)."""
+
+    @staticmethod
+    def forward(ctx: Context, g: Any, index: Any, shape: tuple[int, ...]) -> Any:
+        xp = array_module(g)
+        ctx.index = index
+        out = xp.zeros(shape, dtype=g.dtype)
+        if _is_basic(index):
+            out[index] = g
+        elif xp.__name__ == "numpy":
+            xp.add.at(out, index, g)
+        else:  # CuPy
+            import cupyx
+
+            cupyx.scatter_add(out, index, g)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:
+        return GetItem.apply(g, ctx.index), None, None
+
+
+class Pad(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, pad_width: tuple[tuple[int, int], ...], value: float) -> Any:
+        ctx.slices = tuple(slice(before, before + size) for (before, _), size in zip(pad_width, x.shape))
+        return array_module(x).pad(x, pad_width, mode="constant", constant_values=value)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:
+        return g[ctx.slices], None, None
+
+
+def getitem(x: Tensor, index: Any) -> Tensor:
+    return GetItem.apply(x, _raw_index(index))
+
+
+def index_add(g: Tensor, index: Any, shape: tuple[int, ...]) -> Tensor:
+    return IndexAdd.apply(g, index=_raw_index(index), shape=tuple(shape))
+
+
+def pad(x: Tensor, pad_width: Any, value: float = 0.0) -> Tensor:
+    """Constant padding, ``numpy.pad`` style: an int, a (before, after) pair, or one pair per axis."""
+    from ..errors import ShapeError
+
+    if isinstance(pad_width, int):
+        widths = ((pad_width, pad_width),) * x.ndim
+    elif len(pad_width) == 2 and all(isinstance(p, int) for p in pad_width):
+        widths = (tuple(pad_width),) * x.ndim
+    else:
+        widths = tuple(tuple(p) for p in pad_width)
+    if len(widths) != x.ndim or any(len(p) != 2 or min(p) < 0 for p in widths):
+        raise ShapeError(f"pad: need one non-negative (before, after) pair per axis of {x.shape}, got {pad_width}")
+    return Pad.apply(x, widths, value)

@@ -1,0 +1,93 @@
+"""Joining and splitting along an axis: cat/concatenate, stack, split."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..backend import array_module
+from ..errors import ShapeError
+from ..function import Context, Function
+from ..tensor import Tensor
+
+
+class Concatenate(Function):
+    @staticmethod
+    def forward(ctx: Context, *arrays: Any, axis: int) -> Any:
+        ctx.axis = axis
+        ctx.sizes = [a.shape[axis] for a in arrays]
+        return array_module(*arrays).concatenate(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:
+        grads, start = [], 0
+        prefix = (slice(None),) * (ctx.axis % g.ndim)
+        for size, needed in zip(ctx.sizes, ctx.needs_input_grad):
+            grads.append(g[prefix + (slice(start, start + size),)] if needed else None)
+            start += size
+        return tuple(grads)
+
+
+class Split(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, sizes: tuple[int, ...], axis: int) -> Any:
+        ctx.axis = axis
+        prefix = (slice(None),) * axis
+        out, start = [], 0
+        for size in sizes:
+            out.append(x[prefix + (slice(start, start + size),)].copy())
+            start += size
+        return tuple(out)
+
+    @staticmethod
+    def backward(ctx: Context, *grads: Tensor) -> tuple[Any, ...]:
+        return concatenate(grads, axis=ctx.axis), None, None
+
+
+def _check_axis(axis: int, ndim: int, op: str) -> int:
+    if not -ndim <= axis < ndim:
+        raise ShapeError(f"{op}: axis {axis} is out of range for tensors with {ndim} dimensions")
+    return axis % ndim
+
+
+def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if not tensors:
+        raise ShapeError("cat: expected a non-empty sequence of tensors")
+    first = tensors[0]
+    axis = _check_axis(axis, first.ndim, "cat")
+    for i, t in enumerate(tensors):
+        if t.ndim != first.ndim or any(a != b for j, (a, b) in enumerate(zip(t.shape, first.shape)) if j != axis):
+            shapes = ", ".join(str(x.shape) for x in tensors)
+            raise ShapeError(f"cat: tensor {i} has shape {t.shape}; all must match except on axis {axis}: {shapes}")
+    return Concatenate.apply(*tensors, axis=axis)
+
+
+cat = concatenate
+
+
+def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if not tensors:
+        raise ShapeError("stack: expected a non-empty sequence of tensors")
+    shapes = {t.shape for t in tensors}
+    if len(shapes) != 1:
+        raise ShapeError(f"stack: all tensors must have the same shape, got {[t.shape for t in tensors]}")
+    axis = _check_axis(axis, tensors[0].ndim + 1, "stack")
+    return concatenate([t.unsqueeze(axis) for t in tensors], axis=axis)
+
+
+def split(x: Tensor, split_size_or_sections: int | Sequence[int], axis: int = 0) -> tuple[Tensor, ...]:
+    """``torch.split``: an int is the size of each chunk (the last may be smaller); a list gives each size."""
+    axis = _check_axis(axis, x.ndim, "split")
+    length = x.shape[axis]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0:
+            raise ShapeError(f"split: split size must be positive, got {step}")
+        sizes = tuple(min(step, length - s) for s in range(0, length, step)) or (0,)
+    else:
+        sizes = tuple(int(s) for s in split_size_or_sections)
+        if sum(sizes) != length or min(sizes, default=0) < 0:
+            raise ShapeError(f"split: sections {list(sizes)} do not add up to the size {length} of axis {axis}")
+    return Split.apply(x, sizes, axis)

@@ -1,0 +1,175 @@
+"""Reductions: sum, mean, var, max/min (ties split like ``torch.amax``), argmax, logsumexp, (log-)softmax."""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+from ..backend import array_module
+from ..errors import ShapeError
+from ..function import Context, Function
+from ..grad_mode import is_grad_enabled
+from ..tensor import Tensor
+
+
+def normalize_axis(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
+    """``None`` -> all axes; ints and tuples -> sorted non-negative axes; out of range -> a clear error."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    result = []
+    bound = ndim if ndim else 1  # a 0-d tensor accepts axis 0 and -1, like torch
+    for a in axes:
+        if not -bound <= a < bound:
+            raise ShapeError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
+        result.append(a % bound if ndim else 0)
+    if len(set(result)) != len(result):
+        raise ShapeError(f"{op}: repeated axis in {axis}")
+    return tuple(sorted(result)) if ndim else ()
+
+
+def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, axis: tuple[int, ...], keepdims: bool) -> Any:
+        ctx.shape, ctx.axes = x.shape, axis
+        return x.sum(axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:
+        return g.reshape(kept_shape(ctx.shape, ctx.axes)).broadcast_to(ctx.shape), None, None
+
+
+class Extremum(Function):
+    """max or min over axes; the gradient is shared equally among tied extrema, like ``torch.amax``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, axis: tuple[int, ...], keepdims: bool, largest: bool) -> Any:
+        if x.size == 0:
+            raise ShapeError(f"{'max' if largest else 'min'}: cannot reduce an empty tensor of shape {x.shape}")
+        out = x.max(axis=axis, keepdims=True) if largest else x.min(axis=axis, keepdims=True)
+        xp = array_module(x)
+        mask = (x == out).astype(x.dtype)
+        ctx.weights = mask / mask.sum(axis=axis, keepdims=True)
+        ctx.shape, ctx.axes = x.shape, axis
+        return out if keepdims else xp.squeeze(out, axis=axis)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:
+        return g.reshape(kept_shape(ctx.shape, ctx.axes)) * ctx.weights, None, None, None
+
+
+class LogSumExp(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, axis: tuple[int, ...], keepdims: bool) -> Any:
+        xp = array_module(x)
+        m = x.max(axis=axis, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)  # all -inf (or inf) along an axis: no shift
+        out = xp.log(xp.exp(x - m).sum(axis=axis, keepdims=True)) + m
+        ctx.save_for_backward(x)
+        ctx.kept = out
+        ctx.shape, ctx.axes = x.shape, axis
+        return out if keepdims else xp.squeeze(out, axis=axis)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:
+        (x,) = ctx.saved_tensors
+        # recording (create_graph): recompute so the result is differentiable in x; else reuse forward's
+        out = logsumexp(x, ctx.axes, keepdims=True) if is_grad_enabled() else ctx.kept
+        return g.reshape(kept_shape(ctx.shape, ctx.axes)) * (x - out).exp(), None, None
+
+
+class Softmax(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, axis: int) -> Any:
+        xp = array_module(x)
+        e = xp.exp(x - x.max(axis=axis, keepdims=True))
+        out = e / e.sum(axis=axis, keepdims=True)
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:
+        (out,) = ctx.saved_tensors
+        return out * (g - (g * out).sum(axis=ctx.axis, keepdims=True)), None
+
+
+class LogSoftmax(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, axis: int) -> Any:
+        xp = array_module(x)
+        shifted = x - x.max(axis=axis, keepdims=True)
+        out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        ctx.save_for_backward(out)
+        ctx.axis = axis
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:
+        (out,) = ctx.saved_tensors
+        return g - out.exp() * g.sum(axis=ctx.axis, keepdims=True), None
+
+
+def sum(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001 - mirrors torch.sum
+    return Sum.apply(x, normalize_axis(axis, x.ndim, "sum"), keepdims)
+
+
+def mean(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
+    axes = normalize_axis(axis, x.ndim, "mean")
+    count = 1
+    for a in axes:
+        count *= x.shape[a]
+    total = Sum.apply(x, axes, keepdims)
+    return total / count if count else total * float("nan")  # the mean of nothing is NaN, as in torch
+
+
+def var(x: Tensor, axis: Any = None, keepdims: bool = False, correction: int = 1) -> Tensor:
+    """Variance with Bessel's correction by default (``torch.var``); ``correction=0`` for the biased one."""
+    axes = normalize_axis(axis, x.ndim, "var")
+    count = 1
+    for a in axes:
+        count *= x.shape[a]
+    centered = x - mean(x, axes, keepdims=True)
+    return (centered * centered).sum(axes, keepdims) / builtins.max(count - correction, 0)
+
+
+def max(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001 - mirrors torch.max
+    return Extremum.apply(x, normalize_axis(axis, x.ndim, "max"), keepdims, True)
+
+
+def min(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001 - mirrors torch.min
+    return Extremum.apply(x, normalize_axis(axis, x.ndim, "min"), keepdims, False)
+
+
+amax, amin = max, min
+
+
+def argmax(x: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor:
+    data = x.data if isinstance(x, Tensor) else x
+    out = data.argmax(axis=axis)
+    if keepdims:
+        out = array_module(data).expand_dims(out, axis) if axis is not None else out.reshape((1,) * data.ndim)
+    return Tensor._make(array_module(data).asarray(out).astype("int64"), None, 0)
+
+
+def argmin(x: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor:
+    return argmax(-x.detach(), axis, keepdims)
+
+
+def logsumexp(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """log(sum(exp(x))) computed stably: exact for logits of +-1e4 where a naive version overflows."""
+    return LogSumExp.apply(x, normalize_axis(axis, x.ndim, "logsumexp"), keepdims)
+
+
+def softmax(x: Tensor, axis: int = -1) -> Tensor:
+    normalize_axis(axis, x.ndim, "softmax")
+    return Softmax.apply(x, axis)
+
+
+def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    normalize_axis(axis, x.ndim, "log_softmax")
+    return LogSoftmax.apply(x, axis)

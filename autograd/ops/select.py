@@ -1,0 +1,58 @@
+"""Elementwise choice between tensors: where, maximum, minimum."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..backend import array_module
+from ..function import Context, Function
+from ..tensor import Tensor
+
+
+class Where(Function):
+    @staticmethod
+    def forward(ctx: Context, condition: Any, a: Any, b: Any) -> Any:
+        xp = array_module(condition, a, b)
+        ctx.condition = xp.asarray(condition, dtype=bool)
+        return xp.where(ctx.condition, a, b)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:
+        ga = where(ctx.condition, g, 0.0) if ctx.needs_input_grad[1] else None
+        gb = where(ctx.condition, 0.0, g) if ctx.needs_input_grad[2] else None
+        return None, ga, gb
+
+
+class Maximum(Function):
+    """Elementwise max/min; on ties the gradient is split equally between the two inputs, like PyTorch."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Any, b: Any, largest: bool) -> Any:
+        xp = array_module(a, b)
+        wins = (a > b) if largest else (a < b)
+        dtype = xp.result_type(a, b)
+        ctx.share_a = (wins + 0.5 * (a == b)).astype(dtype)
+        return xp.maximum(a, b) if largest else xp.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:
+        ga = g * ctx.share_a if ctx.needs_input_grad[0] else None
+        gb = g * (1 - ctx.share_a) if ctx.needs_input_grad[1] else None
+        return ga, gb, None
+
+
+def _operand(x: Any) -> Any:
+    return x if isinstance(x, (Tensor, int, float, bool)) else Tensor(x)
+
+
+def where(condition: Any, a: Any, b: Any) -> Tensor:
+    cond = condition.data if isinstance(condition, Tensor) else condition
+    return Where.apply(cond, _operand(a), _operand(b))
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    return Maximum.apply(_operand(a), _operand(b), True)
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    return Maximum.apply(_operand(a), _operand(b), False)

@@ -1,0 +1,143 @@
+"""Ops that move elements without computing: reshape, transpose/permute, broadcast, squeeze/unsqueeze, flatten."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..backend import array_module
+from ..errors import ShapeError
+from ..function import Context, Function
+from ..tensor import Tensor
+
+
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, shape: tuple[int, ...]) -> Any:
+        ctx.shape = x.shape
+        try:
+            return x.reshape(shape)
+        except ValueError:
+            raise ShapeError(f"reshape: cannot reshape {x.shape} ({x.size} elements) into {shape}") from None
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:
+        return g.reshape(ctx.shape), None
+
+
+class Transpose(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, axes: tuple[int, ...]) -> Any:
+        ctx.axes = axes
+        return x.transpose(axes)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:
+        inverse = [0] * len(ctx.axes)
+        for i, a in enumerate(ctx.axes):
+            inverse[a] = i
+        return g.permute(tuple(inverse)), None
+
+
+class BroadcastTo(Function):
+    """The backward returns the gradient as it is: summing it back to the input's shape is the engine's job."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, shape: tuple[int, ...]) -> Any:
+        try:
+            return array_module(x).broadcast_to(x, shape)
+        except ValueError:
+            raise ShapeError(f"broadcast_to: cannot broadcast shape {x.shape} to {shape}") from None
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:
+        return g, None
+
+
+def reshape(x: Tensor, shape: tuple[int, ...]) -> Tensor:
+    shape = tuple(int(s) for s in shape)
+    if shape == x.shape:
+        return x
+    return Reshape.apply(x, shape)
+
+
+view = reshape
+
+
+def _check_permutation(axes: tuple[int, ...], ndim: int, op: str) -> tuple[int, ...]:
+    valid = len(axes) == ndim and all(-ndim <= a < ndim for a in axes)
+    if not valid or sorted(a % ndim for a in axes) != list(range(ndim)):
+        raise ShapeError(f"{op}: {axes} is not a permutation of the {ndim} axes")
+    return tuple(a % ndim for a in axes)
+
+
+def permute(x: Tensor, axes: tuple[int, ...]) -> Tensor:
+    return Transpose.apply(x, _check_permutation(tuple(axes), x.ndim, "permute"))
+
+
+def transpose(x: Tensor, *axes: Any) -> Tensor:
+    """No axes: reverse all (``.T``); two ints: swap those two (``torch.transpose``); a full order: permute."""
+    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+        axes = tuple(axes[0])
+    if not axes:
+        order = tuple(reversed(range(x.ndim)))
+    elif len(axes) == 2:
+        a, b = (_axis(v, x.ndim, "transpose") for v in axes)
+        order_list = list(range(x.ndim))
+        order_list[a], order_list[b] = order_list[b], order_list[a]
+        order = tuple(order_list)
+    else:
+        order = _check_permutation(tuple(axes), x.ndim, "transpose")
+    return Transpose.apply(x, order)
+
+
+swapaxes = transpose
+
+
+def _axis(axis: int, ndim: int, op: str) -> int:
+    if not -ndim <= axis < ndim:
+        raise ShapeError(f"{op}: axis {axis} is out of range for a tensor with {ndim} dimensions")
+    return axis % ndim
+
+
+def broadcast_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
+    shape = tuple(int(s) for s in shape)
+    if shape == x.shape:
+        return x
+    return BroadcastTo.apply(x, shape)
+
+
+def expand(x: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """``torch.Tensor.expand``: -1 keeps a dimension's size."""
+    offset = len(shape) - x.ndim
+    if offset < 0:
+        raise ShapeError(f"expand: cannot expand {x.shape} to fewer dimensions {shape}")
+    full = tuple(x.shape[i - offset] if s == -1 and i >= offset else s for i, s in enumerate(shape))
+    return broadcast_to(x, full)
+
+
+def squeeze(x: Tensor, axis: Any = None) -> Tensor:
+    if axis is None:
+        shape = tuple(s for s in x.shape if s != 1)
+    else:
+        axes = {_axis(a, x.ndim, "squeeze") for a in ((axis,) if isinstance(axis, int) else axis)}
+        shape = tuple(s for i, s in enumerate(x.shape) if not (i in axes and s == 1))
+    return reshape(x, shape)
+
+
+def unsqueeze(x: Tensor, axis: int) -> Tensor:
+    axis = _axis(axis, x.ndim + 1, "unsqueeze")
+    shape = list(x.shape)
+    shape.insert(axis, 1)
+    return reshape(x, tuple(shape))
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    start, end = _axis(start_dim, x.ndim, "flatten"), _axis(end_dim, x.ndim, "flatten")
+    if start > end:
+        raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    size = 1
+    for s in x.shape[start : end + 1]:
+        size *= s
+    return reshape(x, x.shape[:start] + (size,) + x.shape[end + 1 :])

@@ -1,0 +1,220 @@
+"""Elementwise functions of one tensor: exp, log, sqrt, abs, relu, sigmoid, tanh, softplus, clip, casts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..backend import array_module, to_device
+from ..errors import DTypeError
+from ..function import Context, Function
+from ..tensor import Tensor
+
+
+class Exp(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        out = array_module(x).exp(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (out,) = ctx.saved_tensors
+        return g * out
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return array_module(x).log(x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return g / x
+
+
+class Sqrt(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        out = array_module(x).sqrt(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (out,) = ctx.saved_tensors
+        return g / (out * 2)
+
+
+class Abs(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return array_module(x).abs(x)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return g * array_module(x.data).sign(x.data)
+
+
+class Relu(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        out = array_module(x).maximum(x, 0)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (out,) = ctx.saved_tensors
+        return g * (out.data > 0).astype(g.dtype)
+
+
+class Sigmoid(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        xp = array_module(x)
+        # split by sign so exp never overflows: 1/(1+e^-x) for x >= 0, e^x/(1+e^x) for x < 0
+        e = xp.exp(-xp.abs(x))
+        out = xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (out,) = ctx.saved_tensors
+        return g * out * (1 - out)
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any) -> Any:
+        out = array_module(x).tanh(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        (out,) = ctx.saved_tensors
+        return g * (1 - out * out)
+
+
+class Softplus(Function):
+    """log(1 + e^(beta x)) / beta, linear above ``threshold`` like ``torch.nn.functional.softplus``."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
+        xp = array_module(x)
+        ctx.save_for_backward(x)
+        ctx.beta, ctx.threshold = beta, threshold
+        bx = x * beta
+        soft = xp.logaddexp(0, bx) / beta
+        return xp.where(bx > threshold, x, soft).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        from .select import where
+
+        (x,) = ctx.saved_tensors
+        linear = x.data * ctx.beta > ctx.threshold
+        return g * where(linear, 1.0, sigmoid(x * ctx.beta))
+
+
+class Clip(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, low: Any, high: Any) -> Any:
+        xp = array_module(x)
+        ctx.save_for_backward(x)
+        ctx.low, ctx.high = low, high
+        return xp.clip(x, low, high)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:
+        (x,) = ctx.saved_tensors
+        inside = np.True_
+        if ctx.low is not None:
+            inside = x.data >= ctx.low
+        if ctx.high is not None:
+            inside = inside & (x.data <= ctx.high)
+        return g * inside.astype(g.dtype), None, None
+
+
+class Cast(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, dtype: Any) -> Any:
+        ctx.dtype = x.dtype
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:
+        return g.astype(ctx.dtype), None
+
+
+class ToDevice(Function):
+    @staticmethod
+    def forward(ctx: Context, x: Any, device: str) -> Any:
+        ctx.device = "cuda" if type(x).__module__.startswith("cupy") else "cpu"
+        return to_device(x, device)
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> Tensor:
+        return ToDevice.apply(g, device=ctx.device)
+
+
+def exp(x: Tensor) -> Tensor:
+    return Exp.apply(x)
+
+
+def log(x: Tensor) -> Tensor:
+    return Log.apply(x)
+
+
+def sqrt(x: Tensor) -> Tensor:
+    return Sqrt.apply(x)
+
+
+def abs(x: Tensor) -> Tensor:  # noqa: A001 - mirrors torch.abs
+    return Abs.apply(x)
+
+
+def relu(x: Tensor) -> Tensor:
+    return Relu.apply(x)
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return Sigmoid.apply(x)
+
+
+def tanh(x: Tensor) -> Tensor:
+    return Tanh.apply(x)
+
+
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    return Softplus.apply(x, beta=beta, threshold=threshold)
+
+
+def clip(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - torch's names
+    if min is None and max is None:
+        raise ValueError("clip: at least one of min and max must be given")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        raise TypeError("clip: min and max must be numbers; use maximum/minimum for tensors")
+    return Clip.apply(x, min, max)
+
+
+clamp = clip
+
+
+def cast(x: Tensor, dtype: Any) -> Tensor:
+    dtype = np.dtype(dtype)
+    if dtype == x.dtype:
+        return x
+    if x.requires_grad and dtype.kind not in "fc":
+        return Tensor._make(x.data.astype(dtype), None, 0)  # an integer result carries no gradient
+    if dtype.kind not in "biufc":
+        raise DTypeError(f"astype: cannot cast {x.dtype} to {dtype}")
+    return Cast.apply(x, dtype)

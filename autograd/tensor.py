@@ -1,0 +1,415 @@
+"""The ``Tensor``: an array (NumPy or CuPy) plus the edge to the op that made it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .backend import array_module, device_of, normalize_device, to_device
+from .errors import DTypeError, GraphError
+
+DEFAULT_DTYPE = np.float32
+Hook = Callable[["Tensor"], "Tensor | None"]
+
+
+def _as_array(data: Any, dtype: Any, device: str | None) -> Any:
+    if isinstance(data, Tensor):
+        data = data.data
+    xp = array_module(data)
+    if dtype is not None:
+        array = xp.asarray(data, dtype=dtype)
+    elif hasattr(data, "dtype"):
+        array = xp.asarray(data)
+    else:  # Python scalars and lists: floats become float32 (PyTorch's default), ints int64, bools bool
+        array = np.asarray(data)
+        if array.dtype.kind == "f":
+            array = array.astype(DEFAULT_DTYPE)
+        elif array.dtype.kind in "iu":
+            array = array.astype(np.int64)
+    if device is not None:
+        array = to_device(array, device)
+    return array
+
+
+class Tensor:
+    """An n-dimensional array that remembers how it was computed.
+
+    ``Tensor(data, requires_grad=False, dtype=None, device=None)``: floats default to float32, a float64 array
+    stays float64.  ``.data`` is the backend array itself (NumPy or CuPy).
+    """
+
+    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "_output_index", "_hooks", "__weakref__")
+    __array_priority__ = 1000  # so that ndarray + Tensor calls Tensor.__radd__
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None) -> None:
+        self.data = _as_array(data, dtype, device)
+        self.grad: Tensor | None = None
+        self.grad_fn = None
+        self._output_index = 0
+        self._hooks: list[Hook] | None = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, data: Any, grad_fn: Any, index: int) -> Tensor:
+        """Wrap an op's output without copying or checking (the fast path used by ``Function.apply``)."""
+        t = cls.__new__(cls)
+        t.data = data
+        t.grad = None
+        t.grad_fn = grad_fn
+        t._output_index = index
+        t._hooks = None
+        t.requires_grad = grad_fn is not None
+        return t
+
+    # ----------------------------------------------------------------- properties
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.data.shape)
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> Any:
+        return self.data.dtype
+
+    @property
+    def size(self) -> int:
+        return int(self.data.size)
+
+    @property
+    def device(self) -> str:
+        return device_of(self.data)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def T(self) -> Tensor:
+        return self.transpose()
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return int(self.data.shape[0])
+
+    # ----------------------------------------------------------------- conversion
+    def numpy(self) -> np.ndarray:
+        """The data as a NumPy array (copied from the GPU when it lives there)."""
+        return to_device(self.data, "cpu")
+
+    def item(self) -> Any:
+        if self.data.size != 1:
+            raise ValueError(f"item(): only a tensor with one element can be converted, got shape {self.shape}")
+        return self.data.reshape(()).item()
+
+    def tolist(self) -> Any:
+        return self.numpy().tolist()
+
+    def to(self, device: Any = None, dtype: Any = None) -> Tensor:
+        """A copy on ``device`` and/or of ``dtype`` (differentiable); ``self`` when nothing changes."""
+        out = self
+        if dtype is not None and np.dtype(dtype) != self.dtype:
+            out = out.astype(dtype)
+        if device is not None and normalize_device(device) != self.device:
+            out = _ops.ToDevice.apply(out, device=normalize_device(device))
+        return out
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self) -> Tensor:
+        return self.to("cuda")
+
+    def astype(self, dtype: Any) -> Tensor:
+        return _ops.cast(self, dtype)
+
+    def float(self) -> Tensor:
+        return self.astype(np.float32)
+
+    def double(self) -> Tensor:
+        return self.astype(np.float64)
+
+    def long(self) -> Tensor:
+        return self.astype(np.int64)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype)
+
+    # ----------------------------------------------------------------- autograd
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if requires_grad and self.data.dtype.kind not in "fc":
+            raise DTypeError(f"requires_grad: only floating tensors can require gradients, got {self.dtype}")
+        if not requires_grad and self.grad_fn is not None:
+            raise GraphError("requires_grad_(False) on a non-leaf tensor: use .detach() instead")
+        self.requires_grad = requires_grad
+        return self
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph."""
+        return Tensor._make(self.data, None, 0)
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    def register_hook(self, hook: Hook) -> Callable[[], None]:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces the gradient.
+
+        Returns a function that removes the hook.
+        """
+        if not self.requires_grad:
+            raise GraphError("register_hook: cannot register a hook on a tensor that does not require grad")
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            node = self.grad_fn
+            if node.output_hooks is None:
+                node.output_hooks = {}
+            hooks = node.output_hooks.setdefault(self._output_index, [])
+        hooks.append(hook)
+        return lambda: hooks.remove(hook) if hook in hooks else None
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on a non-leaf tensor too (like PyTorch)."""
+        if self.grad_fn is None:
+            return
+
+        def keep(grad: Tensor) -> None:
+            self.grad = grad if self.grad is None else self.grad + grad
+
+        self.register_hook(keep)
+
+    def backward(self, grad: Any = None, retain_graph: bool = False, create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``; ``grad`` defaults to 1 for a scalar."""
+        from .engine import backward
+
+        backward([self], None if grad is None else [grad], retain_graph=retain_graph, create_graph=create_graph)
+
+    # ----------------------------------------------------------------- printing
+    def __repr__(self) -> str:
+        body = np.array2string(self.numpy(), precision=4, separator=", ", prefix="tensor(")
+        extra = []
+        if self.dtype != DEFAULT_DTYPE:
+            extra.append(f"dtype={self.dtype}")
+        if self.device != "cpu":
+            extra.append(f"device='{self.device}'")
+        if self.grad_fn is not None:
+            extra.append(f"grad_fn=<{self.grad_fn.name}Backward>")
+        elif self.requires_grad:
+            extra.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extra) + ")"
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor with {self.data.size} elements is ambiguous")
+        return bool(self.data.reshape(()))
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors with one element can be used as an index")
+        return int(self.item())
+
+    __hash__ = object.__hash__
+
+    # ----------------------------------------------------------------- arithmetic
+    def __add__(self, other: Any) -> Tensor:
+        return _ops.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _ops.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _ops.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _ops.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _ops.div(other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return _ops.pow(self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return _ops.pow(other, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return _ops.matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        return _ops.neg(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return _ops.abs(self)
+
+    # comparisons: no gradient, boolean results
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _ops.eq(self, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _ops.ne(self, other)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return _ops.lt(self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return _ops.le(self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return _ops.gt(self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return _ops.ge(self, other)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return _ops.getitem(self, index)
+
+    # ----------------------------------------------------------------- methods mirroring torch.Tensor
+    def exp(self) -> Tensor:
+        return _ops.exp(self)
+
+    def log(self) -> Tensor:
+        return _ops.log(self)
+
+    def sqrt(self) -> Tensor:
+        return _ops.sqrt(self)
+
+    def abs(self) -> Tensor:
+        return _ops.abs(self)
+
+    def relu(self) -> Tensor:
+        return _ops.relu(self)
+
+    def sigmoid(self) -> Tensor:
+        return _ops.sigmoid(self)
+
+    def tanh(self) -> Tensor:
+        return _ops.tanh(self)
+
+    def clip(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - torch's names
+        return _ops.clip(self, min, max)
+
+    clamp = clip
+
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.sum(self, axis, keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.mean(self, axis, keepdims)
+
+    def var(self, axis: Any = None, keepdims: bool = False, correction: int = 1) -> Tensor:
+        return _ops.var(self, axis, keepdims, correction)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.max(self, axis, keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.min(self, axis, keepdims)
+
+    def argmax(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.argmax(self, axis, keepdims)
+
+    def argmin(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.argmin(self, axis, keepdims)
+
+    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.logsumexp(self, axis, keepdims)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        return _ops.softmax(self, axis)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        return _ops.log_softmax(self, axis)
+
+    def reshape(self, *shape: Any) -> Tensor:
+        return _ops.reshape(self, _shape_args(shape))
+
+    def view(self, *shape: Any) -> Tensor:
+        return _ops.reshape(self, _shape_args(shape))
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        return _ops.flatten(self, start_dim, end_dim)
+
+    def transpose(self, *axes: Any) -> Tensor:
+        return _ops.transpose(self, *axes)
+
+    def permute(self, *axes: Any) -> Tensor:
+        return _ops.permute(self, _shape_args(axes))
+
+    def expand(self, *shape: Any) -> Tensor:
+        return _ops.expand(self, _shape_args(shape))
+
+    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
+        return _ops.broadcast_to(self, tuple(shape))
+
+    def squeeze(self, axis: Any = None) -> Tensor:
+        return _ops.squeeze(self, axis)
+
+    def unsqueeze(self, axis: int) -> Tensor:
+        return _ops.unsqueeze(self, axis)
+
+    def pad(self, pad_width: Any, value: float = 0.0) -> Tensor:
+        return _ops.pad(self, pad_width, value)
+
+    def split(self, split_size_or_sections: Any, axis: int = 0) -> tuple[Tensor, ...]:
+        return _ops.split(self, split_size_or_sections, axis)
+
+    def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+        return _ops.softplus(self, beta, threshold)
+
+    def maximum(self, other: Any) -> Tensor:
+        return _ops.maximum(self, other)
+
+    def minimum(self, other: Any) -> Tensor:
+        return _ops.minimum(self, other)
+
+
+def _shape_args(shape: tuple[Any, ...]) -> tuple[int, ...]:
+    """Accept both ``t.reshape(2, 3)`` and ``t.reshape((2, 3))``."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None) -> Tensor:
+    """Like ``torch.tensor``."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
+
+
+from . import ops as _ops  # noqa: E402  (the ops need Tensor defined first)
