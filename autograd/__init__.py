@@ -13,13 +13,14 @@ from .engine import backward, grad
 from .errors import DeviceError, DTypeError, GraphError, ShapeError, TapegradError
 from .function import Context, Function
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .ops import *  # noqa: F403 - the primitives are the package's public functions
 from .random import manual_seed
 from .tensor import Tensor, tensor
 
 __all__ = [
-    "Context", "DTypeError", "DeviceError", "Function", "GraphError", "ShapeError", "TapegradError", "Tensor",
-    "array_module", "backward", "enable_grad", "gpu_available", "grad", "is_grad_enabled", "manual_seed",
-    "no_grad", "ops", "set_grad_enabled", "tensor",
+    "Context", "DTypeError", "DeviceError", "Function", "GradcheckError", "GraphError", "ShapeError",
+    "TapegradError", "Tensor", "array_module", "backward", "enable_grad", "gpu_available", "grad",
+    "gradcheck", "gradgradcheck", "is_grad_enabled", "manual_seed", "no_grad", "ops", "set_grad_enabled", "tensor",
     *ops.__all__,
 ]
