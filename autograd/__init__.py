@@ -21,6 +21,7 @@ from .tensor import Tensor, tensor
 __all__ = [
     "Context", "DTypeError", "DeviceError", "Function", "GradcheckError", "GraphError", "ShapeError",
     "TapegradError", "Tensor", "array_module", "backward", "enable_grad", "gpu_available", "grad",
-    "gradcheck", "gradgradcheck", "is_grad_enabled", "manual_seed", "no_grad", "ops", "set_grad_enabled", "tensor",
+    "gradcheck", "gradgradcheck", "is_grad_enabled", "manual_seed", "no_grad", "ops", "set_grad_enabled",
+    "tensor",
     *ops.__all__,
 ]
