@@ -139,8 +139,8 @@ def broadcastable_shapes(
 def valid_axes(
     ndim: int, *, allow_none: bool = True, allow_int: bool = True, allow_tuple: bool = True
 ) -> st.SearchStrategy[Any]:
-    """An ``axis`` argument for a reduction over ``ndim`` dimensions: None, an int or a tuple of distinct ints,
-    negative ones included."""
+    """An ``axis`` argument for a reduction over ``ndim`` dimensions: None, an int or a tuple of distinct
+    ints, negative ones included."""
     options: list[st.SearchStrategy[Any]] = []
     if allow_none:
         options.append(st.none())
@@ -217,9 +217,11 @@ def _advanced_index(draw: st.DrawFn, shape: Shape, allow_bool: bool, max_index_d
     return draw(hnp.arrays(np.bool_, shape[:k]))
 
 
-def advanced_indices(shape: Shape, *, allow_bool: bool = True, max_index_dims: int = 2) -> st.SearchStrategy[Any]:
-    """Advanced (NumPy "fancy") index expressions for an array of ``shape`` (at least 1-D): integer arrays with
-    repeated and negative entries (alone, after a slice, or two that broadcast together) and boolean masks
+def advanced_indices(
+    shape: Shape, *, allow_bool: bool = True, max_index_dims: int = 2
+) -> st.SearchStrategy[Any]:
+    """Advanced (NumPy "fancy") index expressions for an array of ``shape`` (at least 1-D): integer arrays
+    with repeated and negative entries (alone, after a slice, or two that broadcast together) and boolean masks
     over leading dimensions.  Repeated indices are what make the gradient a scatter-*add*."""
     if len(shape) == 0:
         raise ValueError("advanced_indices: a 0-d array has no axis to index")
