@@ -221,8 +221,8 @@ def advanced_indices(
     shape: Shape, *, allow_bool: bool = True, max_index_dims: int = 2
 ) -> st.SearchStrategy[Any]:
     """Advanced (NumPy "fancy") index expressions for an array of ``shape`` (at least 1-D): integer arrays
-    with repeated and negative entries (alone, after a slice, or two that broadcast together) and boolean masks
-    over leading dimensions.  Repeated indices are what make the gradient a scatter-*add*."""
+    with repeated and negative entries (alone, after a slice, or two that broadcast together) and boolean
+    masks over leading dimensions.  Repeated indices are what make the gradient a scatter-*add*."""
     if len(shape) == 0:
         raise ValueError("advanced_indices: a 0-d array has no axis to index")
     return _advanced_index(tuple(shape), allow_bool, max_index_dims)
