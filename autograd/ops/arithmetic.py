@@ -5,10 +5,11 @@ Backwards return gradients of the broadcast shape; the engine sums them back to 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..function import Context, Function
-from ..tensor import Tensor
+from ..tensor import DEFAULT_DTYPE, Tensor
 
 
 class Add(Function):
@@ -66,16 +67,26 @@ class Pow(Function):
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:
+        from .select import where
+
         a, b, out = ctx.saved_tensors
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = g * b * a ** (b - 1)
+            # PyTorch: the gradient is 0 where b == 0 (even at a == 0, where b * a**(b-1) would be 0 * inf)
+            if isinstance(b, Tensor):
+                ga = g * b * a ** (b - 1)
+                if (b.data == 0).any():
+                    ga = where(b.data == 0, 0.0, ga)
+            else:
+                ga = g * b * a ** (b - 1) if b != 0 else g * 0.0
         if ctx.needs_input_grad[1]:
-            from .select import where
-
-            # d(a**b)/db = a**b * log(a); PyTorch defines it as 0 where a == 0 and b >= 0
-            safe_log = where(a.data == 0, 0.0, a).log() if (a.data == 0).any() else a.log()
-            gb = g * out * safe_log
+            # d(a**b)/db = a**b * log(a); PyTorch defines it as 0 where a == 0 (log 1 = 0 stands in there)
+            if isinstance(a, Tensor):
+                zero = a.data == 0
+                log_a = where(zero, 1.0, a).log() if zero.any() else a.log()
+            else:  # a Python number base: 2 ** x
+                log_a = math.log(a) if a > 0 else (0.0 if a == 0 else math.nan)
+            gb = g * out * log_a
         return ga, gb
 
 
@@ -121,24 +132,47 @@ def _operand(x: Any, like: Any) -> Any:
     return x
 
 
+def _kind(x: Any) -> str:
+    return x.data.dtype.kind if isinstance(x, Tensor) else ("f" if isinstance(x, float) else "i")
+
+
+def _operands(a: Any, b: Any, true_divide: bool = False) -> tuple[Any, Any]:
+    """PyTorch's type promotion where NumPy's differs: an integer or bool tensor meeting a float takes the
+    float's dtype (int64 * float32 is float32, not float64; int + 1.5 is float32), and integer division is
+    float32.  Floats meeting floats are left to NumPy, which agrees with PyTorch there."""
+    a, b = _operand(a, b), _operand(b, a)
+    ka, kb = _kind(a), _kind(b)
+    if ka == "f" and kb == "f":
+        return a, b
+    if ka == "f" or kb == "f" or true_divide:
+        target = a.data.dtype if ka == "f" and isinstance(a, Tensor) else (
+            b.data.dtype if kb == "f" and isinstance(b, Tensor) else DEFAULT_DTYPE
+        )
+        if isinstance(a, Tensor) and ka != "f":
+            a = Tensor._make(a.data.astype(target), None, 0)
+        if isinstance(b, Tensor) and kb != "f":
+            b = Tensor._make(b.data.astype(target), None, 0)
+    return a, b
+
+
 def add(a: Any, b: Any) -> Tensor:
-    return Add.apply(_operand(a, b), _operand(b, a))
+    return Add.apply(*_operands(a, b))
 
 
 def sub(a: Any, b: Any) -> Tensor:
-    return Sub.apply(_operand(a, b), _operand(b, a))
+    return Sub.apply(*_operands(a, b))
 
 
 def mul(a: Any, b: Any) -> Tensor:
-    return Mul.apply(_operand(a, b), _operand(b, a))
+    return Mul.apply(*_operands(a, b))
 
 
 def div(a: Any, b: Any) -> Tensor:
-    return Div.apply(_operand(a, b), _operand(b, a))
+    return Div.apply(*_operands(a, b, true_divide=True))
 
 
 def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - mirrors torch.pow
-    return Pow.apply(_operand(a, b), _operand(b, a))
+    return Pow.apply(*_operands(a, b))
 
 
 def neg(a: Tensor) -> Tensor:
