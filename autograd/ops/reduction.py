@@ -48,8 +48,10 @@ class Extremum(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, axis: tuple[int, ...], keepdims: bool, largest: bool) -> Any:
-        if x.size == 0:
-            raise ShapeError(f"{'max' if largest else 'min'}: cannot reduce an empty tensor of shape {x.shape}")
+        if x.size == 0 and (x.ndim == 0 or any(x.shape[a] == 0 for a in axis)):
+            raise ShapeError(
+                f"{'max' if largest else 'min'}: no value to reduce: shape {x.shape}, axes {axis}"
+            )
         out = x.max(axis=axis, keepdims=True) if largest else x.min(axis=axis, keepdims=True)
         xp = array_module(x)
         mask = (x == out).astype(x.dtype)
@@ -66,8 +68,11 @@ class LogSumExp(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, axis: tuple[int, ...], keepdims: bool) -> Any:
         xp = array_module(x)
-        m = x.max(axis=axis, keepdims=True)
-        m = xp.where(xp.isfinite(m), m, 0)  # all -inf (or inf) along an axis: no shift
+        if x.size:
+            m = x.max(axis=axis, keepdims=True)
+            m = xp.where(xp.isfinite(m), m, 0)  # all -inf (or inf) along an axis: no shift
+        else:  # the log of an empty sum is -inf, as in torch
+            m = xp.zeros(kept_shape(x.shape, axis), dtype=x.dtype)
         out = xp.log(xp.exp(x - m).sum(axis=axis, keepdims=True)) + m
         ctx.save_for_backward(x)
         ctx.kept = out
@@ -86,6 +91,10 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, axis: int) -> Any:
         xp = array_module(x)
+        if x.size == 0:  # nothing to normalise (max over an empty axis would fail)
+            ctx.save_for_backward(x)
+            ctx.axis = axis
+            return x.copy()
         e = xp.exp(x - x.max(axis=axis, keepdims=True))
         out = e / e.sum(axis=axis, keepdims=True)
         ctx.save_for_backward(out)
@@ -102,6 +111,10 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, axis: int) -> Any:
         xp = array_module(x)
+        if x.size == 0:
+            ctx.save_for_backward(x)
+            ctx.axis = axis
+            return x.copy()
         shifted = x - x.max(axis=axis, keepdims=True)
         out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
         ctx.save_for_backward(out)
@@ -149,7 +162,17 @@ amax, amin = max, min
 
 
 def argmax(x: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor:
+    """Index of the first largest value (over the flattened tensor when ``axis`` is None); no gradient."""
     data = x.data if isinstance(x, Tensor) else x
+    if axis is not None:
+        axes = normalize_axis(axis, data.ndim, "argmax")
+        if len(axes) > 1:
+            raise ShapeError(f"argmax: axis must be one int or None, got {axis}")
+        axis = axes[0] if axes else None
+        if axis is not None and data.shape[axis] == 0:
+            raise ShapeError(f"argmax: axis {axis} of shape {data.shape} is empty: there is no largest value")
+    elif data.size == 0:
+        raise ShapeError(f"argmax: cannot take the argmax of an empty tensor of shape {data.shape}")
     out = data.argmax(axis=axis)
     if keepdims:
         out = array_module(data).expand_dims(out, axis) if axis is not None else out.reshape((1,) * data.ndim)
