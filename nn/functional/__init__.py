@@ -1,4 +1,10 @@
-"""``tapegrad.nn.functional`` (imported as ``F``): stateless layers, built on ``tapegrad.autograd`` primitives.
+"""``tapegrad.nn.functional`` (imported as ``F``): stateless layers on ``tapegrad.autograd`` primitives.
 
 Names, argument order and defaults mirror ``torch.nn.functional``.
 """
+
+from .activation import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh  # noqa: F401
+from .dropout import dropout  # noqa: F401
+from .linear import linear  # noqa: F401
+from .loss import cross_entropy, mse_loss, nll_loss  # noqa: F401
+from .normalization import batch_norm  # noqa: F401

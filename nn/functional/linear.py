@@ -1,0 +1,25 @@
+"""``linear``: the fully connected layer ``x @ weight.T + bias`` (weight is (out_features, in_features))."""
+
+from __future__ import annotations
+
+from tapegrad.autograd import Tensor
+from tapegrad.autograd.errors import ShapeError, describe
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """Like ``torch.nn.functional.linear``: any number of leading batch dimensions.
+
+    Built from the autograd primitives (transpose, matmul, add) so that every visualisation rule and
+    second-order gradient that works for them works here too.
+    """
+    if weight.ndim != 2:
+        raise ShapeError(f"linear: weight must be 2-D (out_features, in_features), got {describe(weight)}")
+    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ShapeError(
+            f"linear: input {describe(x)} must have {weight.shape[1]} features in its last dimension "
+            f"to match weight {describe(weight)}"
+        )
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ShapeError(f"linear: bias must have shape ({weight.shape[0]},), got {describe(bias)}")
+    out = x @ weight.transpose()
+    return out if bias is None else out + bias

@@ -1,0 +1,8 @@
+"""``tapegrad.nn.optim``: SGD, Adam, AdamW and learning-rate schedulers, mirroring ``torch.optim``."""
+
+from . import lr_scheduler
+from .adam import Adam, AdamW
+from .optimizer import Optimizer
+from .sgd import SGD
+
+__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "lr_scheduler"]
