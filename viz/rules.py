@@ -1,0 +1,203 @@
+"""The projection rule table: what each recorded op does when a signal is walked back down to pixel space.
+
+Zeiler & Fergus's deconvnet is backpropagation over the recorded tape with one rule replaced: at a ReLU the
+projected signal is rectified (``relu(g)``) instead of being masked by where the *forward* input was positive.
+Every linear op keeps its own vector-Jacobian product, which is exactly the ZF "inverse" of that layer:
+
+* conv2d -> its vjp w.r.t. the input is ``conv_transpose2d`` with the same filters (the deconvolution; the
+bias
+  never reaches the data path, so it is ignored);
+* max_pool2d -> its vjp is max-unpooling with the switches recorded in that forward pass (a masked scatter;
+  overlapping windows accumulate);
+* linear / matmul -> ``W^T``; reshape, flatten, transpose -> their inverses; add/sub -> identity paths;
+  batch norm in eval -> multiplication by its affine scale; avg_pool2d, pad, getitem, concatenate -> their
+  adjoints.
+
+Guided backpropagation (Springenberg et al., 2015) masks by both: ``g * (x > 0) * (g > 0)``; plain gradient
+saliency (Simonyan et al., 2014) is the ordinary backward everywhere.  So the three methods share this table
+and differ only at the ReLU.
+
+An op that is neither linear nor a known activation has no agreed projection rule; rather than guessing, the
+deconvnet and guided methods raise :class:`NoProjectionRule` naming it.  Users register rules for their own
+``Function`` subclasses with :func:`register_rule`.  Saliency is the plain gradient, so it needs no rule.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from tapegrad.autograd import Function, TapegradError
+from tapegrad.autograd.function import Context
+from tapegrad.autograd.ops import arithmetic, indexing, join, reduction, shape, unary
+from tapegrad.autograd.tensor import Tensor
+
+Rule = Callable[..., Any]
+METHODS: tuple[str, ...] = ("deconvnet", "guided", "saliency")
+
+
+class NoProjectionRule(TapegradError, KeyError):
+    """An op on the path from the chosen activation to the image has no projection rule for the method."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0])
+
+
+def gradient(ctx: Context, *grads: Tensor) -> Any:
+    """The op's own backward: the exact adjoint of a linear op, the plain gradient of any other."""
+    return ctx.function.backward(ctx, *grads)
+
+
+def deconvnet_relu(ctx: Context, g: Tensor) -> Any:
+    """ZF's rectification: the positive part of the projected signal passes, whatever the forward input."""
+    return (g.relu(),) + (None,) * (len(ctx.parents) - 1)
+
+
+def guided_relu(ctx: Context, g: Tensor) -> Any:
+    """Guided backprop: the gradient mask (forward input > 0) *and* the deconvnet one (signal > 0)."""
+    masked = ctx.function.backward(ctx, g)
+    first = masked[0] if isinstance(masked, tuple) else masked
+    return (first.relu(),) + (None,) * (len(ctx.parents) - 1)
+
+
+def _leaky_slope(ctx: Context) -> float:
+    for name in ("negative_slope", "slope", "alpha"):
+        if hasattr(ctx, name):
+            return float(getattr(ctx, name))
+    raise NoProjectionRule(
+        f"{ctx.name}: cannot find the negative slope on the node to apply the deconvnet rule"
+    )
+
+
+def deconvnet_leaky_relu(ctx: Context, g: Tensor) -> Any:
+    """The leaky analogue of ZF's rectification: the projected signal goes through the same leaky ReLU."""
+    slope = _leaky_slope(ctx)
+    return (g.relu() - (-g).relu() * slope,) + (None,) * (len(ctx.parents) - 1)
+
+
+def guided_leaky_relu(ctx: Context, g: Tensor) -> Any:
+    masked = ctx.function.backward(ctx, g)
+    first = masked[0] if isinstance(masked, tuple) else masked
+    return deconvnet_leaky_relu(ctx, first)
+
+
+_TABLE: dict[type, dict[str, Rule]] = {}
+_NAMED_RULES: dict[str, Rule] = {"gradient": gradient}
+
+# Linear (or piecewise-linear routing) ops of the core: their own backward is the projection rule.
+_CORE_LINEAR = (
+    arithmetic.Add,
+    arithmetic.Sub,
+    arithmetic.Neg,
+    arithmetic.Mul,
+    arithmetic.Div,
+    arithmetic.MatMul,
+    shape.Reshape,
+    shape.Transpose,
+    shape.BroadcastTo,
+    indexing.GetItem,
+    indexing.IndexAdd,
+    indexing.Pad,
+    join.Concatenate,
+    join.Split,
+    reduction.Sum,
+    reduction.Extremum,
+    unary.Cast,
+    unary.ToDevice,
+)
+# Ops of tapegrad.nn (looked up lazily, by module and class name, so viz imports with or without them).
+_NN_LINEAR = {
+    "tapegrad.nn.functional.conv": ("Conv2d", "ConvTranspose2d", "Im2Col", "Col2Im"),
+    "tapegrad.nn.functional.pooling": ("MaxPool2d", "MaxUnpool2d", "AvgPool2d"),
+    "tapegrad.nn.functional.normalization": ("BatchNorm2d", "BatchNorm", "BatchNorm1d"),
+    "tapegrad.nn.functional.linear": ("Linear",),
+    "tapegrad.nn.functional.dropout": ("Dropout",),
+}
+_NN_LEAKY = {"tapegrad.nn.functional.activation": ("LeakyRelu",)}
+_loaded_nn = False
+
+
+def register_rule(
+    function: type[Function], rule: Rule | str = "gradient", methods: Iterable[str] | str = METHODS
+) -> None:
+    """Tell the projection methods what to do at ``function``'s nodes.
+
+    Parameters
+    ----------
+    function
+        The ``Function`` subclass (its nodes have ``ctx.function is function``).
+    rule
+        ``fn(ctx, *grads) -> grads`` (one per forward argument, like a backward), or ``"gradient"`` to use the
+        op's own backward (right for any linear op).
+    methods
+        Which of ``"deconvnet"``, ``"guided"``, ``"saliency"`` the rule is for.
+    """
+    if isinstance(rule, str):
+        if rule not in _NAMED_RULES:
+            raise ValueError(
+                f"register_rule: unknown rule {rule!r}; give a function or one of {sorted(_NAMED_RULES)}"
+            )
+        rule = _NAMED_RULES[rule]
+    if isinstance(methods, str):
+        methods = (methods,)
+    entry = _TABLE.setdefault(function, {})
+    for method in methods:
+        if method not in METHODS:
+            raise ValueError(f"register_rule: unknown method {method!r}; expected one of {METHODS}")
+        entry[method] = rule
+
+
+def _load_nn_rules() -> None:
+    """Register the nn ops that exist (nn may be partial; a missing module or class is simply skipped)."""
+    global _loaded_nn
+    if _loaded_nn:
+        return
+    _loaded_nn = True
+    for groups, rules in ((_NN_LINEAR, None), (_NN_LEAKY, (deconvnet_leaky_relu, guided_leaky_relu))):
+        for module_name, names in groups.items():
+            try:
+                module = importlib.import_module(module_name)
+            except ImportError:
+                continue
+            for name in names:
+                cls = getattr(module, name, None)
+                if not (isinstance(cls, type) and issubclass(cls, Function)) or cls in _TABLE:
+                    continue
+                if rules is None:
+                    register_rule(cls, gradient)
+                else:
+                    register_rule(cls, rules[0], "deconvnet")
+                    register_rule(cls, rules[1], "guided")
+
+
+for _cls in _CORE_LINEAR:
+    register_rule(_cls, gradient, ("deconvnet", "guided"))
+register_rule(unary.Relu, deconvnet_relu, "deconvnet")
+register_rule(unary.Relu, guided_relu, "guided")
+
+
+def rule_for(function: type[Function], method: str) -> Rule:
+    """The rule for ``function``'s nodes under ``method``; saliency falls back to the plain gradient."""
+    if method not in METHODS:
+        raise ValueError(f"unknown projection method {method!r}; expected one of {METHODS}")
+    _load_nn_rules()
+    rule = _TABLE.get(function, {}).get(method)
+    if rule is not None:
+        return rule
+    if method == "saliency":
+        return gradient
+    raise NoProjectionRule(
+        f"{function.__name__}: no {method} projection rule for this op. It is on the path from the chosen "
+        f"activation to the image, and it is neither linear nor a known activation, so there is no agreed "
+        f"way "
+        f"to project through it. If its own backward is the right projection (a linear op), call "
+        f"tapegrad.viz.register_rule({function.__name__}, 'gradient', methods=('{method}',)); otherwise pass "
+        f"a rule fn(ctx, *grads) -> grads."
+    )
+
+
+def registered() -> dict[str, tuple[str, ...]]:
+    """Op name -> methods with a rule (for documentation and error messages)."""
+    _load_nn_rules()
+    return {cls.__name__: tuple(sorted(rules)) for cls, rules in _TABLE.items()}

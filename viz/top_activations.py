@@ -1,0 +1,171 @@
+"""Dataset-wide top activations (Zeiler & Fergus, Fig. 2): per channel, the k images that excite it most.
+
+One streaming pass over the data set in batches, without recording (no tape, no gradients): after each batch
+the running top-k per channel is merged with the batch's candidates, so memory is O(channels * (k + batch))
+and never holds all activations.  Each image counts once per channel, at its strongest position (ZF show k
+different images per feature).  Only then are the few winners projected to pixel space with the deconvnet
+(batched), and cropped, with their image patches, to the unit's receptive field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+from tapegrad.autograd import Tensor, no_grad
+from tqdm.auto import tqdm
+
+from .project import METHOD_CLASSES, capture, find_module, inspection_mode
+from .receptive_field import Field, crop, receptive_field
+
+
+class Hit(NamedTuple):
+    """One of a channel's top activations."""
+
+    index: int  # position of the image in the data set
+    position: tuple[int, ...]  # where in the feature map
+    value: float
+    box: tuple[int, int, int, int]  # (top, left, bottom, right) in the image, clipped; bottom/right exclusive
+    patch: np.ndarray  # (C, h, w) image pixels under the receptive field (zero outside the image)
+    projection: np.ndarray  # (C, h, w) the deconvnet projection, cropped the same way
+
+
+class TopActivations(NamedTuple):
+    layer: str
+    channels: list[int]
+    hits: dict[int, list[Hit]]  # channel -> its k hits, strongest first
+    field: Field
+
+
+def _image(item: Any) -> np.ndarray:
+    image = item[0] if isinstance(item, (tuple, list)) else item
+    array = image.numpy() if isinstance(image, Tensor) else np.asarray(image)
+    return array
+
+
+class RunningTopK:
+    """The k largest (value, image, position) per channel seen so far; merging costs O(C * (k + batch))."""
+
+    def __init__(self, channels: int, k: int) -> None:
+        self.k = k
+        self.values = np.full((channels, 0), -np.inf)
+        self.images = np.zeros((channels, 0), dtype=np.int64)
+        self.positions = np.zeros((channels, 0), dtype=np.int64)
+
+    def update(self, values: np.ndarray, images: np.ndarray, positions: np.ndarray) -> None:
+        """``values``/``positions`` are (C, B): each image's best value and flat position per channel."""
+        v = np.concatenate([self.values, values], axis=1)
+        i = np.concatenate([self.images, np.broadcast_to(images, values.shape)], axis=1)
+        p = np.concatenate([self.positions, positions], axis=1)
+        if v.shape[1] > self.k:
+            keep = np.argpartition(-v, self.k - 1, axis=1)[:, : self.k]
+            v, i, p = (np.take_along_axis(a, keep, axis=1) for a in (v, i, p))
+        order = np.argsort(-v, axis=1, kind="stable")  # strongest first; ties keep the earlier image first
+        self.values, self.images, self.positions = (np.take_along_axis(a, order, axis=1) for a in (v, i, p))
+
+
+def top_activations(
+    model: Any,
+    dataset: Any,
+    layer: Any,
+    channels: Sequence[int] | None = None,
+    k: int = 9,
+    batch_size: int = 64,
+    progress: bool = True,
+    method: str = "deconvnet",
+) -> TopActivations:
+    """Per channel of ``layer``, the ``k`` strongest activations over ``dataset`` and their projections.
+
+    Parameters
+    ----------
+    model
+        A tapegrad module; it is put in eval mode for the pass (and restored).
+    dataset
+        Anything with ``len`` and indexing that returns ``(image, label)`` or an image (C, H, W), array or
+        Tensor.
+    layer
+        Module name or module.
+    channels
+        Which channels to keep (default: all).
+    method
+        The projection: ``"deconvnet"`` (ZF), ``"guided"`` or ``"saliency"``.
+    """
+    if k < 1:
+        raise ValueError(f"top_activations: k must be at least 1, got {k}")
+    module = find_module(model, layer)
+    name = layer if isinstance(layer, str) else next(n for n, m in model.named_modules() if m is module)
+    n = len(dataset)
+    if n == 0:
+        raise ValueError("top_activations: the data set is empty")
+    first = _image(dataset[0])
+    dtype = first.dtype if first.dtype.kind == "f" else np.float32
+    top: RunningTopK | None = None
+    wanted = None if channels is None else np.asarray(list(channels), dtype=np.int64)
+    bar = tqdm(total=n, desc=f"top activations of {name}", unit="img", disable=not progress)
+    with inspection_mode(model), no_grad(), capture(module) as outputs:
+        for start in range(0, n, batch_size):
+            stop = min(start + batch_size, n)
+            batch = np.stack([_image(dataset[i]) for i in range(start, stop)]).astype(dtype, copy=False)
+            outputs.clear()
+            model(Tensor(batch))
+            act = outputs[0].numpy()
+            act = act.reshape(
+                act.shape[0], act.shape[1], -1
+            )  # (B, C, positions); (B, F, 1) for linear layers
+            if wanted is not None:
+                act = act[:, wanted]
+            best = act.argmax(axis=2)  # (B, C)
+            values = np.take_along_axis(act, best[:, :, None], axis=2)[:, :, 0]
+            if top is None:
+                top = RunningTopK(act.shape[1], k)
+                spatial = outputs[0].shape[2:]
+            top.update(values.T.astype(np.float64), np.arange(start, stop)[None, :], best.T)
+            bar.update(stop - start)
+    bar.close()
+    assert top is not None
+    chosen = list(range(top.values.shape[0])) if wanted is None else [int(c) for c in wanted]
+    field = receptive_field(model, module, first.shape)
+    hits = _project_hits(model, dataset, module, top, chosen, spatial, field, batch_size, method, dtype)
+    return TopActivations(name, chosen, hits, field)
+
+
+def _project_hits(
+    model: Any,
+    dataset: Any,
+    module: Any,
+    top: RunningTopK,
+    chosen: list[int],
+    spatial: tuple[int, ...],
+    field: Field,
+    batch_size: int,
+    method: str,
+    dtype: Any,
+) -> dict[int, list[Hit]]:
+    jobs = []  # (row in top, channel, image index, position, value)
+    for row, channel in enumerate(chosen):
+        for j in range(top.values.shape[1]):
+            position = (
+                tuple(int(p) for p in np.unravel_index(int(top.positions[row, j]), spatial))
+                if spatial
+                else ()
+            )
+            jobs.append((channel, int(top.images[row, j]), position, float(top.values[row, j])))
+    projector = METHOD_CLASSES[method](model)
+    hits: dict[int, list[Hit]] = {c: [] for c in chosen}
+    for start in range(0, len(jobs), batch_size):
+        part = jobs[start : start + batch_size]
+        images = np.stack([_image(dataset[idx]) for _, idx, _, _ in part]).astype(dtype, copy=False)
+        result = projector.project(images, module, selections=[(c, pos) for c, _, pos, _ in part])
+        for (channel, idx, position, value), image, proj in zip(part, images, result.maps, strict=True):
+            hits[channel].append(
+                Hit(
+                    idx,
+                    position,
+                    value,
+                    field.box(position),
+                    crop(image, field, position),
+                    crop(proj, field, position),
+                )
+            )
+    return hits
