@@ -7,9 +7,9 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-
 from tapegrad.autograd import Tensor, matmul
 from tapegrad.autograd.testing import arrays, broadcastable_shapes
+
 from tests.autograd.torchcheck import DTYPES, check_op, fixture_ok
 
 BINARY = {

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import torch
 from hypothesis import HealthCheck, settings
-
 from tapegrad.autograd import Tensor, grad
+
 from tests.support import assert_close, random_like
 
 # Hypothesis complains about function-scoped fixtures; `device` only selects cpu/cuda, which is constant for
@@ -44,12 +44,13 @@ def check_op(
     """
     if differentiable is None:
         differentiable = [np.asarray(a).dtype.kind == "f" for a in arrays]
-    our_in = [Tensor(np.array(a), requires_grad=d, device=device) for a, d in zip(arrays, differentiable)]
-    torch_in = [torch.tensor(np.array(a), requires_grad=d) for a, d in zip(arrays, differentiable)]
+    flags = list(zip(arrays, differentiable, strict=True))
+    our_in = [Tensor(np.array(a), requires_grad=d, device=device) for a, d in flags]
+    torch_in = [torch.tensor(np.array(a), requires_grad=d) for a, d in flags]
     our_out = _tuple(ours(*our_in))
     torch_out = _tuple(theirs(*torch_in))
     assert len(our_out) == len(torch_out)
-    for o, t in zip(our_out, torch_out):
+    for o, t in zip(our_out, torch_out, strict=True):
         assert o.dtype == t.detach().numpy().dtype, f"dtype {o.dtype} != torch's {t.dtype}"
         if o.dtype.kind == "f":
             assert_close(o, t, o.dtype, **tolerance)
@@ -57,7 +58,7 @@ def check_op(
             np.testing.assert_array_equal(o.numpy(), t.numpy())
     pairs = [
         (o, t, random_like(t.shape, t.detach().numpy().dtype, seed + i))
-        for i, (o, t) in enumerate(zip(our_out, torch_out))
+        for i, (o, t) in enumerate(zip(our_out, torch_out, strict=True))
         if t.requires_grad
     ]
     wanted = [i for i, d in enumerate(differentiable) if d]
@@ -72,7 +73,7 @@ def check_op(
         [t for _, t, _ in pairs], [torch_in[i] for i in wanted],
         grad_outputs=[torch.from_numpy(v) for _, _, v in pairs], allow_unused=True,
     )
-    for i, g, tg in zip(wanted, our_grads, torch_grads):
+    for i, g, tg in zip(wanted, our_grads, torch_grads, strict=True):
         if tg is None:
             assert g is None or not np.any(g.numpy()), f"input {i}: torch has no gradient, ours is nonzero"
             continue
@@ -102,16 +103,16 @@ def check_second_order(
     our_v, torch_v = Tensor(v, requires_grad=True, device=device), torch.tensor(v, requires_grad=True)
     our_g = grad(our_y, our_x, grad_outputs=our_v, create_graph=True)
     torch_g = torch.autograd.grad(torch_y, torch_x, grad_outputs=torch_v, create_graph=True)
-    for a, b in zip(our_g, torch_g):
+    for a, b in zip(our_g, torch_g, strict=True):
         assert_close(a, b, dtype, **tolerance)
     ws = [random_like(b.shape, dtype, seed + 1 + i) for i, b in enumerate(torch_g)]
-    our_s = sum((g * Tensor(w, device=device)).sum() for g, w in zip(our_g, ws))
-    torch_s = sum((g * torch.from_numpy(w)).sum() for g, w in zip(torch_g, ws))
+    our_s = sum((g * Tensor(w, device=device)).sum() for g, w in zip(our_g, ws, strict=True))
+    torch_s = sum((g * torch.from_numpy(w)).sum() for g, w in zip(torch_g, ws, strict=True))
     our_gg = grad(our_s, [*our_x, our_v], allow_unused=True)
     torch_gg = torch.autograd.grad(torch_s, [*torch_x, torch_v], allow_unused=True)
-    for i, (a, b) in enumerate(zip(our_gg, torch_gg)):
+    for i, (a, b) in enumerate(zip(our_gg, torch_gg, strict=True)):
         if b is None:
-            assert a is None or not np.any(a.numpy()), f"second-order gradient {i}: torch has none, ours nonzero"
+            assert a is None or not np.any(a.numpy()), f"second-order gradient {i}: torch has none, ours has"
             continue
         assert a is not None, f"second-order gradient {i}: torch has one, ours is None"
         assert_close(a, b, dtype, **tolerance)
