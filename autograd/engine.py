@@ -6,7 +6,8 @@
   shape and the engine sums it back to the input's shape.  Each gradient is then checked against its input's
   shape and dtype, and a mismatch is an error that names the op.
 * After the walk each node is released (saved arrays and edges dropped) unless ``retain_graph=True``.
-* With ``create_graph=True`` the backward ops run with recording on, so the gradients have a graph of their own.
+* With ``create_graph=True`` the backward ops run with recording on, so the gradients have a graph of their
+  own.
 """
 
 from __future__ import annotations
@@ -111,11 +112,11 @@ def _run(
     backward_for: Callable[[Context], Callable[..., Any]] | None = None,
 ) -> None:
     buffers: dict[Context, list[Any]] = {}
-    for t, g in zip(roots, seeds):
+    for t, g in zip(roots, seeds, strict=True):
         if t.grad_fn is None:
             _deliver_to_leaf(t, g, capture)
         else:
-            slot = buffers.setdefault(t.grad_fn, [None] * len(t.grad_fn.output_meta))
+            slot = buffers.setdefault(t.grad_fn, [None] * t.grad_fn.n_outputs)
             slot[t._output_index] = _accumulate(slot[t._output_index], g)
     dependencies = _count_dependencies([n for n in buffers])
     ready = [n for n in buffers if dependencies.get(n, 0) == 0]
@@ -134,18 +135,21 @@ def _count_dependencies(starts: list[Context]) -> dict[Context, int]:
     dependencies: dict[Context, int] = {}
     seen = set(starts)
     stack = list(starts)
+    get = dependencies.get
     while stack:
         node = stack.pop()
         if node.released:
             raise GraphError(
-                f"{node.name}: trying to run backward through the graph a second time; the graph was freed by "
-                "the first backward. Call backward(retain_graph=True) the first time if you need to."
+                f"{node.name}: trying to run backward through the graph a second time; the graph was freed "
+                "by the first backward. Call backward(retain_graph=True) the first time if you need to."
             )
         for parent in node.parents:
-            if parent is None or parent.grad_fn is None or not parent.requires_grad:
+            if parent is None:
                 continue
             child = parent.grad_fn
-            dependencies[child] = dependencies.get(child, 0) + 1
+            if child is None or not parent.requires_grad:
+                continue
+            dependencies[child] = get(child, 0) + 1
             if child not in seen:
                 seen.add(child)
                 stack.append(child)
@@ -161,34 +165,51 @@ def _process(
     capture: Any,
     backward_for: Callable[[Context], Callable[..., Any]] | None,
 ) -> None:
-    parents = node.parents
-    if all(g is None for g in grads):  # reached, but no gradient flows through it: only release its inputs
-        input_grads: tuple[Any, ...] = ()
-    else:
-        input_grads = _call_backward(node, grads, capture, backward_for)
-    for index, parent in enumerate(parents):
+    """Run one node's backward and hand each input its gradient (the engine's inner loop: kept lean)."""
+    for g in grads:
+        if g is not None:
+            input_grads = _call_backward(node, grads, capture, backward_for)
+            break
+    else:  # reached, but no gradient flows through it: only release its inputs
+        input_grads = ()
+    needs = node.needs_input_grad
+    count = len(input_grads)
+    for index, parent in enumerate(node.parents):
         if parent is None or not parent.requires_grad:
             continue
-        g = input_grads[index] if index < len(input_grads) else None
-        if g is not None and node.needs_input_grad[index]:
-            g = _fit(g, parent, node, index)
-            if parent.grad_fn is None:
+        child = parent.grad_fn
+        g = input_grads[index] if index < count else None
+        if g is not None and needs[index]:
+            # _fit's checks, inlined for the common case (a Tensor of the right shape and dtype)
+            if not isinstance(g, Tensor):
+                g = Tensor._make(g, None, 0)
+            data = g.data
+            pdata = parent.data
+            if data.shape != pdata.shape or (data.dtype is not pdata.dtype and data.dtype != pdata.dtype):
+                g = _fit(g, parent, node, index)
+            if child is None:
                 _deliver_to_leaf(parent, g, capture)
             else:
-                slot = buffers.get(parent.grad_fn)
+                slot = buffers.get(child)
                 if slot is None:
-                    slot = buffers[parent.grad_fn] = [None] * len(parent.grad_fn.output_meta)
-                slot[parent._output_index] = _accumulate(slot[parent._output_index], g)
-        child = parent.grad_fn
+                    slot = buffers[child] = [None] * child.n_outputs
+                i = parent._output_index
+                current = slot[i]
+                slot[i] = g if current is None else current + g
         if child is not None:
-            dependencies[child] -= 1
-            if dependencies[child] == 0:
-                buffers.setdefault(child, [None] * len(child.output_meta))
+            left = dependencies[child] - 1
+            dependencies[child] = left
+            if left == 0:
+                if child not in buffers:
+                    buffers[child] = [None] * child.n_outputs
                 ready.append(child)
 
 
 def _call_backward(
-    node: Context, grads: list[Any], capture: Any, backward_for: Callable[[Context], Callable[..., Any]] | None
+    node: Context,
+    grads: list[Any],
+    capture: Any,
+    backward_for: Callable[[Context], Callable[..., Any]] | None,
 ) -> tuple[Any, ...]:
     if node.output_hooks:
         for index, hooks in node.output_hooks.items():
@@ -226,7 +247,8 @@ def _fit(g: Any, parent: Tensor, node: Context, index: int) -> Tensor:
     if g.data.dtype != parent.data.dtype:
         if g.data.dtype.kind != "f" or parent.data.dtype.kind != "f":
             raise DTypeError(
-                f"{node.name}.backward returned a {g.dtype} gradient for input {index} of dtype {parent.dtype}"
+                f"{node.name}.backward returned a {g.dtype} gradient for input {index} "
+                f"of dtype {parent.dtype}"
             )
         g = g.astype(parent.data.dtype)
     return g

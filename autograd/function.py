@@ -4,8 +4,12 @@ A subclass gives ``forward(ctx, *inputs)`` on backend arrays (NumPy or CuPy) and
 Tensors.  Forward runs on raw arrays because that is where the speed is; backward is written with tapegrad ops
 so that, when ``create_graph=True``, the backward pass is itself recorded and can be differentiated again.
 
-The ``ctx`` object is the graph node: it holds the op's inputs (the edges of the graph), what forward saved, and
-it is released after backward unless the graph is retained.
+The ``ctx`` object is the graph node: it holds the op's inputs (the edges of the graph), what forward saved,
+and it is released after backward unless the graph is retained.
+
+``Function.apply`` runs once per op, so it is written for speed (it is most of the tape's own overhead): one
+pass over the arguments, ``__slots__`` on the node, shared ``needs_input_grad`` tuples, and as few objects
+kept per node as possible (each one kept makes CPython's cyclic garbage collector walk a larger heap).
 """
 
 from __future__ import annotations
@@ -17,7 +21,20 @@ import numpy as np
 
 from .backend import device_of
 from .errors import DeviceError, GraphError, TapegradError, describe
-from .grad_mode import is_grad_enabled
+from .grad_mode import _state as _grad_state
+
+_modules = sys.modules
+_generic = np.generic
+_SCALARS = (int, float, bool, complex)
+_Tensor: Any = None  # tapegrad.autograd.tensor.Tensor, bound on first use (the modules import each other)
+
+
+def _tensor_class() -> Any:
+    global _Tensor
+    from .tensor import Tensor
+
+    _Tensor = Tensor
+    return Tensor
 
 
 class _SavedOutput:
@@ -33,20 +50,44 @@ class Context:
     """The node a ``Function`` call leaves on the tape; passed to ``forward`` and ``backward`` as ``ctx``.
 
     Attributes a backward may read: ``needs_input_grad`` (one bool per forward argument), ``saved_tensors``,
-    and anything forward stored on it (``ctx.stride = ...``).
+    and anything forward stored on it (``ctx.stride = ...``).  The tape's own fields are slots; what an op
+    stores goes to the instance ``__dict__``, which ``release`` empties.
     """
 
-    def __init__(self, function: type[Function], needs_input_grad: tuple[bool, ...]) -> None:
+    __slots__ = (
+        "function", "needs_input_grad", "requires_grad", "parents", "output_hooks", "released", "_to_save",
+        "_saved", "_outputs", "n_outputs", "_meta", "_dtype", "__dict__", "__weakref__",
+    )
+
+    def __init__(
+        self, function: type[Function], needs_input_grad: tuple[bool, ...], requires_grad: bool | None = None
+    ) -> None:
         self.function = function
         self.needs_input_grad = needs_input_grad
-        self.requires_grad = any(needs_input_grad)
+        self.requires_grad = any(needs_input_grad) if requires_grad is None else requires_grad
         self.parents: tuple[Any, ...] = ()
         self.output_hooks: dict[int, list[Any]] | None = None
         self.released = False
         self._to_save: tuple[Any, ...] = ()
-        self._saved: list[Any] | None = None
-        self._outputs: tuple[Any, ...] = ()
-        self.output_meta: tuple[tuple[tuple[int, ...], Any], ...] = ()
+        self._saved: tuple[Any, ...] | None = None
+        self._outputs: tuple[Any, ...] = ()  # kept only when an output was saved
+        self.n_outputs = 1
+        # output shapes and dtypes: one output keeps (shape, dtype) in _meta/_dtype, several a tuple of pairs
+        self._meta: Any = ()
+        self._dtype: Any = None
+
+    @property
+    def output_meta(self) -> tuple[tuple[tuple[int, ...], Any], ...]:
+        """``((shape, dtype), ...)`` of the op's outputs (the engine's zero gradient for an unused output)."""
+        if self._dtype is None:
+            return self._meta
+        return ((self._meta, self._dtype),)
+
+    @output_meta.setter
+    def output_meta(self, meta: tuple[tuple[tuple[int, ...], Any], ...]) -> None:
+        self._meta = tuple(meta)
+        self._dtype = None
+        self.n_outputs = len(self._meta)
 
     @property
     def name(self) -> str:
@@ -63,18 +104,19 @@ class Context:
     def saved_tensors(self) -> tuple[Any, ...]:
         if self.released:
             raise GraphError(
-                f"{self.name}: trying to run backward through the graph a second time; its saved arrays were "
-                "freed after the first backward. Call backward(retain_graph=True) the first time if you need to."
+                f"{self.name}: trying to run backward through the graph a second time; its saved arrays "
+                "were freed after the first backward. Call backward(retain_graph=True) the first time if you "
+                "need to."
             )
-        from .tensor import Tensor
-
-        saved = self._saved if self._saved is not None else [_as_constant(v) for v in self._to_save]
-        result = []
-        for value in saved:
-            if isinstance(value, _SavedOutput):
-                value = Tensor._make(self._outputs[value.index], self, value.index)
-            result.append(value)
-        return tuple(result)
+        saved = self._saved
+        if saved is None:
+            saved = tuple(_as_constant(v) for v in self._to_save)
+        if not self._outputs:
+            return saved
+        make = _Tensor._make
+        return tuple(
+            make(self._outputs[v.index], self, v.index) if type(v) is _SavedOutput else v for v in saved
+        )
 
     def release(self) -> None:
         """Free saved arrays and graph edges (after backward, unless the graph is retained)."""
@@ -83,20 +125,14 @@ class Context:
         self._saved = None
         self._to_save = ()
         self._outputs = ()
-        extra = [k for k in self.__dict__ if k not in _CONTEXT_FIELDS]
-        for key in extra:
-            del self.__dict__[key]
+        self.__dict__.clear()  # whatever forward stored (ctx.stride = ...)
 
     def __repr__(self) -> str:
         return f"<{self.name}Backward>"
 
 
-_CONTEXT_FIELDS = frozenset(Context(object, ()).__dict__) | {"function"}  # type: ignore[arg-type]
-
-
 def _as_constant(value: Any) -> Any:
-    from .tensor import Tensor
-
+    Tensor = _Tensor or _tensor_class()
     if value is None or isinstance(value, Tensor) or not hasattr(value, "shape"):
         return value
     return Tensor._make(_ensure_array(value), None, 0)
@@ -105,11 +141,11 @@ def _as_constant(value: Any) -> Any:
 class Function:
     """Base class of every op.  Subclass it and call ``MyOp.apply(*inputs, **options)``.
 
-    * ``forward(ctx, *arrays, **options)`` gets the backend arrays of tensor arguments (other arguments as they
-      are) and returns an array or a tuple of arrays.
-    * ``backward(ctx, *grad_outputs)`` gets one Tensor per output and returns one gradient per forward argument
-      (a Tensor, an array, or None).  Gradients may have the broadcast shape: the engine sums them back to each
-      input's shape, once, for every op.
+    * ``forward(ctx, *arrays, **options)`` gets the backend arrays of tensor arguments (other arguments as
+      they are) and returns an array or a tuple of arrays.
+    * ``backward(ctx, *grad_outputs)`` gets one Tensor per output and returns one gradient per forward
+      argument (a Tensor, an array, or None).  Gradients may have the broadcast shape: the engine sums them
+      back to each input's shape, once, for every op.
     """
 
     differentiable = True
@@ -124,23 +160,24 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
-        from .tensor import Tensor
-
+        Tensor = _Tensor or _tensor_class()
+        grad_enabled = cls.differentiable and getattr(_grad_state, "enabled", True)
         arrays = []
-        needs = []
-        record = False
-        grad_enabled = is_grad_enabled() and cls.differentiable
+        mask = 0  # bit i set: argument i needs a gradient
+        bit = 1
+        all_tensors = True
         for arg in args:
             if isinstance(arg, Tensor):
                 arrays.append(arg.data)
-                needs.append(grad_enabled and arg.requires_grad)
-                record = record or needs[-1]
+                if grad_enabled and arg.requires_grad:
+                    mask |= bit
             else:
                 arrays.append(arg)
-                needs.append(False)
-        if "cupy" in sys.modules:
+                all_tensors = False
+            bit <<= 1
+        if "cupy" in _modules:
             _check_same_device(cls.__name__, args)
-        ctx = Context(cls, tuple(needs))
+        ctx = Context(cls, _needs_tuple(mask, len(args)), mask != 0)
         try:
             raw = cls.forward(ctx, *arrays, **kwargs)
         except TapegradError:
@@ -148,45 +185,90 @@ class Function:
         except (ValueError, IndexError, TypeError) as exc:
             shapes = ", ".join(describe(a) for a in args)
             raise type(exc)(f"{cls.__name__}: {exc} (inputs: {shapes})") from exc
+        make = Tensor._make
         multiple = isinstance(raw, tuple)
-        outs = tuple(_ensure_array(o) for o in raw) if multiple else (_ensure_array(raw),)
-        if not record:
-            results = tuple(Tensor._make(o, None, 0) for o in outs)
-            return results if multiple else results[0]
-        ctx.parents = tuple(a if isinstance(a, Tensor) else None for a in args)
-        ctx.output_meta = tuple((o.shape, o.dtype) for o in outs)
-        if ctx._to_save:
-            ctx._saved = [_resolve_saved(v, args, arrays, outs) for v in ctx._to_save]
-            if any(isinstance(v, _SavedOutput) for v in ctx._saved):
-                ctx._outputs = outs
+        if multiple:
+            outs = tuple(np.asarray(o) if isinstance(o, _generic) else o for o in raw)
+            if not mask:
+                return tuple(make(o, None, 0) for o in outs)
+            ctx._meta = tuple((o.shape, o.dtype) for o in outs)
+            ctx.n_outputs = len(outs)
+        else:
+            if isinstance(raw, _generic):  # NumPy turns 0-d results into scalars; a tensor holds an ndarray
+                raw = np.asarray(raw)
+            if not mask:
+                return make(raw, None, 0)
+            outs = (raw,)
+            ctx._meta = raw.shape
+            ctx._dtype = raw.dtype
+        # the args tuple itself is the edge list when every argument is a tensor (one object less per node)
+        parents = args if all_tensors else tuple(a if isinstance(a, Tensor) else None for a in args)
+        ctx.parents = parents
+        to_save = ctx._to_save
+        if to_save:
+            ctx._saved = _resolve_saved(ctx, to_save, parents, arrays, outs, Tensor)
             ctx._to_save = ()
-        results = tuple(Tensor._make(o, ctx, i) for i, o in enumerate(outs))
-        return results if multiple else results[0]
+        if multiple:
+            return tuple(make(o, ctx, i) for i, o in enumerate(outs))
+        return make(raw, ctx, 0)
+
+
+_NEEDS_CACHE: dict[int, tuple[bool, ...]] = {}
+
+
+def _needs_tuple(mask: int, count: int) -> tuple[bool, ...]:
+    """``needs_input_grad`` from a bit mask; the few distinct tuples are shared, not built per op."""
+    key = (mask << 8) | count if count < 256 else -1
+    needs = _NEEDS_CACHE.get(key)
+    if needs is None:
+        needs = tuple(bool(mask >> i & 1) for i in range(count))
+        if key >= 0 and len(_NEEDS_CACHE) < 4096:
+            _NEEDS_CACHE[key] = needs
+    return needs
 
 
 def _ensure_array(value: Any) -> Any:
     """NumPy turns 0-d results into scalars (np.float32); a tensor always holds an ndarray."""
-    return np.asarray(value) if isinstance(value, np.generic) else value
+    return np.asarray(value) if isinstance(value, _generic) else value
 
 
-def _resolve_saved(value: Any, args: tuple[Any, ...], arrays: list[Any], outs: tuple[Any, ...]) -> Any:
-    from .tensor import Tensor
+def _resolve_saved(
+    ctx: Context, values: tuple[Any, ...], parents: tuple[Any, ...], arrays: list[Any], outs: tuple[Any, ...],
+    Tensor: Any,
+) -> tuple[Any, ...]:
+    """Saved arrays become references: the input Tensor itself, a marker for an output, or a constant.
 
-    if value is None or isinstance(value, Tensor) or not hasattr(value, "shape"):
-        return value  # Python scalars and other constants stay as they are
-    for arg, array in zip(args, arrays):
-        if array is value and isinstance(arg, Tensor):
-            return arg
-    for index, out in enumerate(outs):
-        if out is value:
-            return _SavedOutput(index)
-    return Tensor._make(_ensure_array(value), None, 0)
+    When what was saved is exactly the op's inputs (``a * b`` saves ``a, b``) the edge tuple is shared.
+    """
+    resolved = []
+    for value in values:
+        if value is None or type(value) in _SCALARS or isinstance(value, Tensor):
+            resolved.append(value)  # Python scalars, tensors and other constants stay as they are
+            continue
+        found = None
+        for parent, array in zip(parents, arrays, strict=True):
+            if array is value and parent is not None:
+                found = parent
+                break
+        if found is None:
+            for index, out in enumerate(outs):
+                if out is value:
+                    found = _SavedOutput(index)
+                    ctx._outputs = outs
+                    break
+        if found is None:
+            found = Tensor._make(_ensure_array(value), None, 0) if hasattr(value, "shape") else value
+        resolved.append(found)
+    if len(resolved) == len(parents) and all(r is p for r, p in zip(resolved, parents, strict=True)):
+        return parents
+    return tuple(resolved)
 
 
 def _check_same_device(name: str, args: tuple[Any, ...]) -> None:
-    from .tensor import Tensor
-
+    Tensor = _Tensor or _tensor_class()
     devices = {device_of(a.data) for a in args if isinstance(a, Tensor)}
     if len(devices) > 1:
         shapes = ", ".join(f"{describe(a)} on {device_of(a.data)}" for a in args if isinstance(a, Tensor))
-        raise DeviceError(f"{name}: all tensors must be on one device, got {shapes}; move them with .to(device)")
+        raise DeviceError(
+            f"{name}: all tensors must be on one device, got {shapes}; move them with .to(device)"
+        )
