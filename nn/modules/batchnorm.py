@@ -25,6 +25,8 @@ class _BatchNorm(Module):
         track_running_stats: bool = True,
         device: Any = None,
         dtype: Any = None,
+        *,
+        bias: bool = True,
     ) -> None:
         super().__init__()
         if eps <= 0:
@@ -32,9 +34,13 @@ class _BatchNorm(Module):
         dt = np.dtype(dtype) if dtype is not None else np.dtype(np.float32)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
+        self.has_bias = affine and bias
         if affine:
             self.weight = Parameter(Tensor(np.ones(num_features, dtype=dt), device=device))
-            self.bias = Parameter(Tensor(np.zeros(num_features, dtype=dt), device=device))
+            if bias:
+                self.bias = Parameter(Tensor(np.zeros(num_features, dtype=dt), device=device))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -84,8 +90,9 @@ class _BatchNorm(Module):
         return out
 
     def extra_repr(self) -> str:
+        bias = f"bias={self.has_bias}, "
         return (
-            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, {bias}"
             f"track_running_stats={self.track_running_stats}"
         )
 

@@ -71,9 +71,9 @@ class MaxUnpool2d(Module):
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
         super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
+        self.kernel_size = _pair(kernel_size)
+        self.stride = _pair(stride if stride is not None else kernel_size)
+        self.padding = _pair(padding)
 
     def forward(self, x: Tensor, indices: Any, output_size: Any = None) -> Tensor:
         if tuple(getattr(indices, "shape", ())) != x.shape:

@@ -1,0 +1,104 @@
+"""``F.linear`` and ``nn.Linear`` against PyTorch: values and gradients of input, weight and bias."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tapegrad import nn
+from tapegrad.autograd import Tensor, grad
+from tapegrad.nn import functional as F
+from tests.support import assert_close, random_like
+
+DTYPES = [np.float32, np.float64]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(
+    batch=st.lists(st.integers(1, 4), min_size=0, max_size=2),
+    n_in=st.integers(1, 6),
+    n_out=st.integers(1, 5),
+    bias=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_linear_matches_torch(dtype, batch, n_in, n_out, bias, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((*batch, n_in)).astype(dtype)
+    w = rng.standard_normal((n_out, n_in)).astype(dtype)
+    b = rng.standard_normal(n_out).astype(dtype) if bias else None
+    g = random_like((*batch, n_out), dtype, seed + 1)
+
+    ours = [Tensor(a, requires_grad=True) for a in (x, w, b) if a is not None]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b) if a is not None]
+    out = F.linear(*ours)
+    ref = torch.nn.functional.linear(*theirs)
+    assert_close(out, ref, dtype)
+    grads = grad(out, ours, Tensor(g))
+    ref_grads = torch.autograd.grad(ref, theirs, torch.tensor(g))
+    for a, r in zip(grads, ref_grads, strict=True):
+        assert_close(a, r, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_linear_second_order_matches_torch(dtype):
+    rng = np.random.default_rng(3)
+    x, w, b = rng.standard_normal((3, 4)), rng.standard_normal((2, 4)), rng.standard_normal(2)
+    x, w, b = (a.astype(dtype) for a in (x, w, b))
+    ours = [Tensor(a, requires_grad=True) for a in (x, w, b)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    gx, gw = grad((F.linear(*ours) ** 2).sum(), ours[:2], create_graph=True)
+    rx, rw = torch.autograd.grad(
+        (torch.nn.functional.linear(*theirs) ** 2).sum(), theirs[:2], create_graph=True
+    )
+    second = grad((gx * gx).sum() + (gw * gw).sum(), ours)
+    ref = torch.autograd.grad((rx * rx).sum() + (rw * rw).sum(), theirs)
+    for a, r in zip(second, ref, strict=True):
+        assert_close(a, r, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_module_matches_torch(dtype, bias):
+    layer = nn.Linear(5, 3, bias=bias).to(dtype=dtype)
+    twin = torch.nn.Linear(5, 3, bias=bias).to(torch.float64 if dtype == np.float64 else torch.float32)
+    twin.load_state_dict({k: torch.from_numpy(v) for k, v in layer.state_dict().items()})
+    x = random_like((7, 5), dtype, 1)
+    g = random_like((7, 3), dtype, 2)
+    out = layer(Tensor(x, requires_grad=True))
+    ref = twin(torch.tensor(x))
+    assert_close(out, ref, dtype)
+    out.backward(Tensor(g))
+    ref.backward(torch.tensor(g))
+    for (name, p), (tname, tp) in zip(layer.named_parameters(), twin.named_parameters(), strict=True):
+        assert name == tname
+        assert p.dtype == dtype
+        assert_close(p.grad, tp.grad, dtype)
+
+
+def test_linear_default_init_follows_pytorch_bounds():
+    """kaiming_uniform(a=sqrt(5)) gives U(-1/sqrt(in), 1/sqrt(in)) for the weight, and the same bound for bias."""
+    layer = nn.Linear(400, 300)
+    bound = 1 / math.sqrt(400)
+    w, b = layer.weight.numpy(), layer.bias.numpy()
+    assert w.dtype == np.float32 and w.shape == (300, 400) and b.shape == (300,)
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.99 * bound
+    assert np.abs(b).max() <= bound and np.abs(b).max() > 0.95 * bound
+    # the variance of U(-c, c) is c^2 / 3
+    np.testing.assert_allclose(w.var(), bound**2 / 3, rtol=0.02)
+    np.testing.assert_allclose(w.mean(), 0, atol=3 * bound / math.sqrt(3 * w.size))
+
+
+def test_identity_and_flatten():
+    x = Tensor(np.arange(24.0).reshape(2, 3, 4), requires_grad=True)
+    assert nn.Identity(3, foo=1)(x) is x
+    y = nn.Flatten()(x)
+    assert y.shape == (2, 12)
+    assert nn.Flatten(0, 1)(x).shape == (6, 4)
+    ref = torch.nn.Flatten(0, 1)(torch.zeros(2, 3, 4))
+    assert tuple(ref.shape) == (6, 4)
+    assert repr(nn.Flatten()) == repr(torch.nn.Flatten())
