@@ -58,7 +58,14 @@ def _elements(dtype: np.dtype, min_value: float, max_value: float, min_magnitude
     width = dtype.itemsize * 8
 
     def floats(lo: float, hi: float) -> st.SearchStrategy[float]:
-        return st.floats(lo, hi, width=width, allow_nan=False, allow_infinity=False, allow_subnormal=False)
+        # bounds rounded inwards to the dtype (0.01 is not a float32; Hypothesis wants exact bounds)
+        lo_d, hi_d = dtype.type(lo), dtype.type(hi)
+        if float(lo_d) < lo:
+            lo_d = np.nextafter(lo_d, dtype.type(np.inf))
+        if float(hi_d) > hi:
+            hi_d = np.nextafter(hi_d, dtype.type(-np.inf))
+        finite = {"allow_nan": False, "allow_infinity": False, "allow_subnormal": False}
+        return st.floats(float(lo_d), float(hi_d), width=width, **finite)
 
     if min_magnitude <= 0:
         return floats(min_value, max_value)
