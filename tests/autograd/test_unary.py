@@ -1,5 +1,5 @@
-"""Elementwise functions of one tensor against torch: exp, log, sqrt, abs, relu, sigmoid, tanh, softplus, clip,
-and dtype casts."""
+"""Elementwise functions of one tensor against torch: exp, log, sqrt, abs, relu, sigmoid, tanh, softplus,
+clip, and dtype casts."""
 
 from __future__ import annotations
 
@@ -102,8 +102,8 @@ def test_clip_needs_a_bound_and_number_bounds() -> None:
 @pytest.mark.parametrize("source, target", [(np.float32, np.float64), (np.float64, np.float32)])
 def test_cast_is_differentiable_and_returns_the_source_dtype_gradient(source: type, target: type) -> None:
     x = np.random.default_rng(0).standard_normal((2, 3)).astype(source)
-    check_op(lambda t: t.astype(target) * 3.0, lambda t: t.to(torch.from_numpy(np.zeros(1, target)).dtype) * 3.0,
-             [x])
+    torch_target = torch.from_numpy(np.zeros(1, target)).dtype
+    check_op(lambda t: t.astype(target) * 3.0, lambda t: t.to(torch_target) * 3.0, [x])
     t = Tensor(x, requires_grad=True)
     (g,) = grad((t.double() * t.double()).sum(), [t])
     assert g.dtype == source
