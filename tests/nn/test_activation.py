@@ -1,4 +1,4 @@
-"""Activations against PyTorch: relu, leaky_relu, sigmoid, tanh, softmax, log_softmax (functions and modules)."""
+"""Activations against PyTorch: relu, leaky_relu, sigmoid, tanh, softmax, log_softmax (and modules)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-
-from tapegrad import nn
 from tapegrad.autograd import Tensor, grad
 from tapegrad.nn import functional as F
+
+from tapegrad import nn
 from tests.support import assert_close, random_like
 
 DTYPES = [np.float32, np.float64]

@@ -7,9 +7,9 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tapegrad.autograd import Tensor, grad
 
 from tapegrad import nn
-from tapegrad.autograd import Tensor, grad
 from tests.support import assert_close, random_like
 
 DTYPES = [np.float32, np.float64]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from tapegrad import nn
 from tapegrad.autograd import Tensor, manual_seed
 from tapegrad.nn import functional as F
+
+from tapegrad import nn
 from tests.support import random_like
 
 

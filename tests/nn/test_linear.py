@@ -9,10 +9,10 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-
-from tapegrad import nn
 from tapegrad.autograd import Tensor, grad
 from tapegrad.nn import functional as F
+
+from tapegrad import nn
 from tests.support import assert_close, random_like
 
 DTYPES = [np.float32, np.float64]
@@ -81,7 +81,7 @@ def test_linear_module_matches_torch(dtype, bias):
 
 
 def test_linear_default_init_follows_pytorch_bounds():
-    """kaiming_uniform(a=sqrt(5)) gives U(-1/sqrt(in), 1/sqrt(in)) for the weight, and the same bound for bias."""
+    """kaiming_uniform(a=sqrt(5)) gives U(-1/sqrt(in), 1/sqrt(in)) for the weight, the same bound for the bias."""
     layer = nn.Linear(400, 300)
     bound = 1 / math.sqrt(400)
     w, b = layer.weight.numpy(), layer.bias.numpy()
