@@ -72,6 +72,12 @@ def _coefficients(
     return a, target_w
 
 
+def _mean(total: Any, denominator: Any) -> Any:
+    """total / denominator; 0/0 (every target ignored) is NaN as in PyTorch, without NumPy's warning."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / denominator
+
+
 class CrossEntropy(Function):
     @staticmethod
     def forward(ctx: Context, rows: Any, a: Any, denominator: Any, reduction: str) -> Any:
@@ -87,7 +93,7 @@ class CrossEntropy(Function):
         if reduction == "none":
             return losses
         out = losses.sum()
-        return out / denominator if reduction == "mean" else out
+        return _mean(out, denominator) if reduction == "mean" else out
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:
@@ -113,7 +119,7 @@ class NllLoss(Function):
         if reduction == "none":
             return losses
         out = losses.sum()
-        return out / denominator if reduction == "mean" else out
+        return _mean(out, denominator) if reduction == "mean" else out
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:

@@ -81,7 +81,7 @@ def test_linear_module_matches_torch(dtype, bias):
 
 
 def test_linear_default_init_follows_pytorch_bounds():
-    """kaiming_uniform(a=sqrt(5)) gives U(-1/sqrt(in), 1/sqrt(in)) for the weight, the same bound for the bias."""
+    """kaiming_uniform(a=sqrt(5)) draws the weight from U(+-1/sqrt(in)); the bias has the same bound."""
     layer = nn.Linear(400, 300)
     bound = 1 / math.sqrt(400)
     w, b = layer.weight.numpy(), layer.bias.numpy()
