@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from tapegrad.autograd import Tensor, no_grad
 
-from .project import inspection_mode
+from .project import inspection_mode, model_dtype
 
 
 class Occlusion(NamedTuple):
@@ -68,8 +68,7 @@ def occlusion(
     x = image.numpy() if isinstance(image, Tensor) else np.asarray(image)
     if x.ndim != 3:
         raise ValueError(f"occlusion: expected one image (C, H, W), got shape {x.shape}")
-    if x.dtype.kind != "f":
-        x = x.astype(np.float32)
+    x = x.astype(model_dtype(model) or (x.dtype if x.dtype.kind == "f" else np.float32))
     (sh, sw), (kh, kw) = _pair(stride), _pair(size)
     _, h, w = x.shape
     if kh > h or kw > w or min(sh, sw, kh, kw) < 1:

@@ -95,6 +95,14 @@ def inspection_mode(model: Any) -> Iterator[None]:
             model.train(True)
 
 
+def model_dtype(model: Any) -> Any:
+    """The dtype of the model's first floating parameter (images are cast to it), or None."""
+    for p in model.parameters() if hasattr(model, "parameters") else ():
+        if p.data.dtype.kind == "f":
+            return p.data.dtype
+    return None
+
+
 def as_image_batch(x: Any, dtype: Any = None) -> Tensor:
     """An (N, C, H, W) float tensor requiring grad, from a tensor or array: a batch or one (C, H, W) image."""
     data = x.data if isinstance(x, Tensor) else np.asarray(x)
@@ -186,7 +194,7 @@ class _Projector:
                     "project: with a captured activation, pass the very input Tensor (requires_grad)"
                 )
             return self._project_tensor(layer, x, channel, position)
-        images = as_image_batch(x)
+        images = as_image_batch(x, model_dtype(self.model))
         count = max(
             len(channel) if isinstance(channel, (list, np.ndarray)) else 1,
             len(position) if isinstance(position, list) else 1,

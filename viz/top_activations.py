@@ -16,7 +16,7 @@ import numpy as np
 from tapegrad.autograd import Tensor, no_grad
 from tqdm.auto import tqdm
 
-from .project import METHOD_CLASSES, capture, find_module, inspection_mode
+from .project import METHOD_CLASSES, capture, find_module, inspection_mode, model_dtype
 from .receptive_field import Field, crop, receptive_field
 
 
@@ -99,7 +99,7 @@ def top_activations(
     if n == 0:
         raise ValueError("top_activations: the data set is empty")
     first = _image(dataset[0])
-    dtype = first.dtype if first.dtype.kind == "f" else np.float32
+    dtype = model_dtype(model) or (first.dtype if first.dtype.kind == "f" else np.float32)
     top: RunningTopK | None = None
     wanted = None if channels is None else np.asarray(list(channels), dtype=np.int64)
     bar = tqdm(total=n, desc=f"top activations of {name}", unit="img", disable=not progress)
