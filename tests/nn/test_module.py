@@ -1,0 +1,249 @@
+"""``Module``: registration, traversal, modes, devices/dtypes, state_dict (with PyTorch interop), hooks, repr,
+and the containers ``Sequential`` / ``ModuleList``."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+import torch
+from tapegrad.autograd import Tensor
+
+from tapegrad import nn
+from tests.support import assert_close, random_like
+
+
+class Net(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.features = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.BatchNorm1d(6))
+        self.head = nn.Linear(6, 3)
+        self.scale = nn.Parameter(np.ones(3, dtype=np.float32))
+        self.register_buffer("offset", Tensor(np.zeros(3, dtype=np.float32)))
+
+    def forward(self, x):
+        return self.head(self.features(x)) * self.scale + self.offset
+
+
+class TorchNet(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.features = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.ReLU(), torch.nn.BatchNorm1d(6))
+        self.head = torch.nn.Linear(6, 3)
+        self.scale = torch.nn.Parameter(torch.ones(3))
+        self.register_buffer("offset", torch.zeros(3))
+
+    def forward(self, x):
+        return self.head(self.features(x)) * self.scale + self.offset
+
+
+def test_registration_and_traversal_match_torch():
+    ours, theirs = Net(), TorchNet()
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    assert [n for n, _ in ours.named_buffers()] == [n for n, _ in theirs.named_buffers()]
+    assert [n for n, _ in ours.named_modules()] == [n for n, _ in theirs.named_modules()]
+    assert [n for n, _ in ours.named_children()] == [n for n, _ in theirs.named_children()]
+    assert [n for n, _ in ours.named_parameters(recurse=False)] == ["scale"]
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert all(isinstance(p, nn.Parameter) and p.requires_grad for p in ours.parameters())
+    assert len(list(ours.modules())) == 6 and len(list(ours.children())) == 2
+
+
+def test_shared_parameters_are_listed_once():
+    layer = nn.Linear(2, 2)
+    seq = nn.Sequential(layer, nn.ReLU(), layer)
+    assert len(list(seq.parameters())) == 2
+    assert [n for n, _ in seq.named_parameters()] == ["0.weight", "0.bias"]
+
+
+def test_attribute_reassignment_and_deletion():
+    net = Net()
+    net.head = nn.Identity()
+    assert "head.weight" not in net.state_dict()
+    with pytest.raises(TypeError, match="cannot assign"):
+        net.scale = np.zeros(3)
+    net.offset = np.ones(3, dtype=np.float32)  # a buffer may be replaced by an array
+    assert isinstance(net.offset, Tensor)
+    del net.scale
+    assert "scale" not in dict(net.named_parameters())
+    with pytest.raises(AttributeError, match="no attribute 'missing'"):
+        _ = net.missing
+
+
+def test_train_eval_propagate_and_zero_grad_sets_none():
+    net = Net()
+    assert net.training and net.features[2].training
+    net.eval()
+    assert not net.training and not net.features[2].training
+    net.train()
+    assert net.features[2].training
+    out = net(Tensor(random_like((5, 4), np.float32, 0)))
+    out.sum().backward()
+    assert all(p.grad is not None for p in net.parameters())
+    net.zero_grad()
+    assert all(p.grad is None for p in net.parameters())
+
+
+def test_to_dtype_converts_parameters_and_float_buffers_only():
+    net = Net().double()
+    assert all(p.dtype == np.float64 for p in net.parameters())
+    assert net.features[2].running_mean.dtype == np.float64
+    assert net.features[2].num_batches_tracked.dtype == np.int64
+    out = net(Tensor(random_like((3, 4), np.float64, 0)))
+    assert out.dtype == np.float64
+    assert net.to("cpu") is net
+    net.to(np.float32)
+    assert net.head.weight.dtype == np.float32
+
+
+def test_state_dict_round_trip_with_torch_both_ways():
+    ours, theirs = Net(), TorchNet()
+    x = random_like((5, 4), np.float32, 1)
+    theirs.train()(torch.tensor(x))  # move torch's running statistics away from their initial values
+    ours.load_state_dict(theirs.state_dict())  # torch tensors are accepted as they are
+    ours.eval()
+    theirs.eval()
+    assert_close(ours(Tensor(x)), theirs(torch.tensor(x)))
+    # and back: our arrays load into torch through torch.from_numpy
+    ours.head.weight.data[...] = 0.5
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    np.testing.assert_array_equal(theirs.head.weight.detach().numpy(), 0.5)
+    assert_close(ours(Tensor(x)), theirs(torch.tensor(x)))
+
+
+def test_state_dict_is_a_snapshot_and_loading_is_in_place():
+    net = nn.Linear(3, 2)
+    weight = net.weight
+    state = net.state_dict()
+    state["weight"][...] = 7.0
+    assert not np.any(net.weight.numpy() == 7.0)
+    net.load_state_dict(state)
+    assert net.weight is weight
+    np.testing.assert_array_equal(net.weight.numpy(), 7.0)
+
+
+def test_load_state_dict_reports_missing_unexpected_and_mis_shaped_keys():
+    net = Net()
+    state = net.state_dict()
+    del state["head.bias"]
+    state["head.extra"] = np.zeros(2)
+    state["scale"] = np.zeros(4)
+    with pytest.raises(nn.StateDictError) as info:
+        net.load_state_dict(state)
+    message = str(info.value)
+    assert "Missing key(s)" in message and '"head.bias"' in message
+    assert "Unexpected key(s)" in message and '"head.extra"' in message
+    assert "size mismatch for scale" in message and "(4,)" in message and "(3,)" in message
+    del state["scale"]
+    result = net.load_state_dict(state, strict=False)
+    assert result.missing_keys == ["scale", "head.bias"]
+    assert result.unexpected_keys == ["head.extra"]
+    with pytest.raises(TypeError, match="mapping"):
+        net.load_state_dict([1, 2])
+
+
+def test_forward_hooks_and_pre_hooks_with_removable_handles():
+    net = Net()
+    seen = []
+    handle = net.head.register_forward_hook(
+        lambda m, inputs, out: seen.append((m, inputs[0].shape, out.shape))
+    )
+    pre = net.head.register_forward_pre_hook(lambda m, inputs: (inputs[0] * 0,))
+    net(Tensor(random_like((2, 4), np.float32, 0)))
+    assert seen == [(net.head, (2, 6), (2, 3))]
+    out = net.head(Tensor(np.ones((1, 6), np.float32)))
+    assert_close(out, net.head.bias.numpy()[None])  # the pre-hook zeroed the input
+    handle.remove()
+    pre.remove()
+    net(Tensor(random_like((2, 4), np.float32, 0)))
+    assert len(seen) == 2  # the second call was the direct net.head call above
+    with net.head.register_forward_hook(lambda m, i, o: o * 0) as h:
+        assert np.all(net.head(Tensor(np.ones((1, 6), np.float32))).numpy() == 0)
+    assert h.id not in net.head._forward_hooks
+
+
+def test_repr_matches_torch():
+    ours = nn.Sequential(
+        nn.Conv2d(1, 8, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(8, 4, (3, 5), stride=2, padding=1, bias=False),
+        nn.BatchNorm2d(4),
+        nn.LeakyReLU(0.2),
+        nn.AvgPool2d(2),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Dropout(0.25),
+        nn.Linear(4, 2),
+        nn.Sigmoid(),
+        nn.Tanh(),
+        nn.Identity(),
+    )
+    theirs = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 8, 3),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(8, 4, (3, 5), stride=2, padding=1, bias=False),
+        torch.nn.BatchNorm2d(4),
+        torch.nn.LeakyReLU(0.2),
+        torch.nn.AvgPool2d(2),
+        torch.nn.AdaptiveAvgPool2d(1),
+        torch.nn.Flatten(),
+        torch.nn.Dropout(0.25),
+        torch.nn.Linear(4, 2),
+        torch.nn.Sigmoid(),
+        torch.nn.Tanh(),
+        torch.nn.Identity(),
+    )
+    assert repr(ours) == repr(theirs)
+    assert repr(nn.ConvTranspose2d(2, 3, 3, stride=2, output_padding=1)) == repr(
+        torch.nn.ConvTranspose2d(2, 3, 3, stride=2, output_padding=1)
+    )
+    assert repr(nn.MaxUnpool2d(2)) == repr(torch.nn.MaxUnpool2d(2))
+    assert repr(nn.Conv2d(4, 4, 1, groups=2, dilation=2)) == repr(
+        torch.nn.Conv2d(4, 4, 1, groups=2, dilation=2)
+    )
+    assert repr(Net()) == repr(TorchNet()).replace("TorchNet(", "Net(", 1)
+
+
+def test_sequential_indexing_slicing_and_names():
+    a, b, c = nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1)
+    seq = nn.Sequential(a, b, c)
+    assert len(seq) == 3 and seq[0] is a and seq[-1] is c and list(seq) == [a, b, c]
+    head = seq[:2]
+    assert isinstance(head, nn.Sequential) and list(head) == [a, b]
+    assert [n for n, _ in head.named_children()] == ["0", "1"]
+    with pytest.raises(IndexError, match="out of range"):
+        seq[3]
+    named = nn.Sequential(OrderedDict([("fc", a), ("act", b)]))
+    assert named.fc is a and [n for n, _ in named.named_parameters()] == ["fc.weight", "fc.bias"]
+    seq.append(nn.Sigmoid())
+    assert len(seq) == 4
+    x = Tensor(random_like((5, 2), np.float32, 0))
+    np.testing.assert_allclose(seq(x).numpy(), seq[3](c(b(a(x)))).numpy())
+    del seq[1]
+    assert len(seq) == 3
+
+
+def test_module_list_registers_its_modules():
+    layers = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
+    assert len(layers) == 3 and len(list(layers.parameters())) == 6
+    layers.append(nn.Linear(2, 1))
+    layers.insert(0, nn.Identity())
+    assert [n for n, _ in layers.named_children()] == ["0", "1", "2", "3", "4"]
+    assert isinstance(layers[0], nn.Identity) and isinstance(layers[1:], nn.ModuleList)
+    del layers[0]
+    assert len(layers) == 4 and "0.weight" in layers.state_dict()
+
+
+def test_parameter_is_a_leaf_tensor_that_keeps_its_dtype():
+    p = nn.Parameter(np.zeros(3))
+    assert p.requires_grad and p.is_leaf and p.dtype == np.float64
+    assert isinstance(p, Tensor)
+    assert repr(p).startswith("Parameter containing:")
+    frozen = nn.Parameter(Tensor(np.ones(2, np.float32)), requires_grad=False)
+    assert not frozen.requires_grad
+    module = nn.Module()
+    with pytest.raises(TypeError, match="Parameter or None"):
+        module.register_parameter("w", Tensor(np.ones(2)))
