@@ -4,7 +4,10 @@ Names, argument order and defaults mirror ``torch.nn.functional``.
 """
 
 from .activation import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh  # noqa: F401
+from .conv import conv2d, conv_transpose2d  # noqa: F401
 from .dropout import dropout  # noqa: F401
+from .im2col import col2im, im2col  # noqa: F401
 from .linear import linear  # noqa: F401
 from .loss import cross_entropy, mse_loss, nll_loss  # noqa: F401
 from .normalization import batch_norm  # noqa: F401
+from .pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d, max_unpool2d  # noqa: F401

@@ -1,0 +1,273 @@
+"""2-D convolution and transposed convolution as im2col + one stacked matrix product.
+
+``Conv2d``: the forward copies the windows into columns (N, C*kh*kw, Ho*Wo) and multiplies by the weight
+matrix (O, C*kh*kw): NumPy's stacked matmul gives (N, O, Ho*Wo), which *is* the NCHW output (no transpose).
+When the backward is recorded (``create_graph=True``) it is written with tapegrad ops (matmul, ``Im2Col``,
+``Col2Im``, sum), so gradients of gradients work; otherwise the same formulas run on raw arrays with a reused
+scratch buffer:
+
+* input gradient: col2im(Wᵀ @ g), the transposed convolution of g;
+* weight gradient: Σₙ gₙ @ colsₙᵀ, a per-sample stacked matmul then a sum over the batch (faster than one
+  tensordot, which would need the columns transposed in memory), on columns recomputed from the input;
+* bias gradient: g summed over batch and space.
+
+``ConvTranspose2d`` is the same two maps the other way round: col2im(Wᵀ @ x) forward, and im2col(g) for both
+of its gradients.  Groups split channels into independent blocks and become one more stacked (batch) axis.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tapegrad.autograd import Context, Function, Tensor, is_grad_enabled
+from tapegrad.autograd.backend import array_module
+from tapegrad.autograd.errors import DTypeError, ShapeError, describe
+
+from ._utils import check_input, pair
+from ._workspace import scratch
+from .im2col import Col2Im, Geometry, Im2Col, fold_array, unfold_array
+
+
+class Conv2d(Function):
+    """Cross-correlation of (N, C, H, W) with (O, C/groups, kh, kw) weights, plus an optional (O,) bias.
+
+    The columns live in a reused scratch buffer and are recomputed by the backward (a copy at memory speed)
+    rather than kept: that is faster than faulting in a fresh buffer and keeps the memory of a model's tape
+    near that of its activations.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, weight: Any, bias: Any, geometry: Geometry, groups: int) -> Any:
+        g = geometry
+        n, c = x.shape[:2]
+        o = weight.shape[0]
+        k, spatial = c * g.kh * g.kw // groups, g.ho * g.wo
+        cols = unfold_array(x, g, scratch("cols", (n, c, g.kh, g.kw, g.ho, g.wo), x.dtype, x))
+        if groups == 1:
+            out = weight.reshape(o, k) @ cols.reshape(n, k, spatial)
+        else:
+            out = weight.reshape(groups, o // groups, k) @ cols.reshape(n, groups, k, spatial)
+        out = out.reshape(n, o, g.ho, g.wo)
+        if bias is not None:
+            out += bias.reshape(1, o, 1, 1)
+        ctx.geometry, ctx.groups = geometry, groups
+        ctx.save_for_backward(x, weight)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Any, ...]:
+        x, weight = ctx.saved_tensors
+        if not is_grad_enabled():
+            return _conv2d_backward_arrays(ctx, x.data, weight.data, grad.data)
+        geometry, groups = ctx.geometry, ctx.groups
+        n, c = x.shape[:2]
+        o = weight.shape[0]
+        k, spatial = c * geometry.kh * geometry.kw // groups, geometry.ho * geometry.wo
+        g = grad.reshape(n, groups, o // groups, spatial)
+        grad_x = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:
+            cols = weight.reshape(groups, o // groups, k).transpose(-1, -2) @ g
+            grad_x = Col2Im.apply(cols.reshape(n, c * geometry.kh * geometry.kw, spatial), geometry)
+        if ctx.needs_input_grad[1]:
+            cols = Im2Col.apply(x, geometry).reshape(n, groups, k, spatial)
+            grad_w = (g @ cols.transpose(-1, -2)).sum(0).reshape(weight.shape)
+        if ctx.needs_input_grad[2]:
+            grad_b = grad.sum((0, 2, 3))
+        return grad_x, grad_w, grad_b, None, None
+
+
+def _conv2d_backward_arrays(ctx: Context, x: Any, weight: Any, grad: Any) -> tuple[Any, ...]:
+    """The same gradients as ``Conv2d.backward`` on raw arrays, for a backward that is not itself recorded.
+
+    Both big temporaries (the recomputed columns, then Wᵀ @ g) go through one scratch buffer.
+    """
+    xp = array_module(x)
+    geometry, groups = ctx.geometry, ctx.groups
+    n, c = x.shape[:2]
+    o = weight.shape[0]
+    k, spatial = c * geometry.kh * geometry.kw // groups, geometry.ho * geometry.wo
+    g = grad.reshape(n, groups, o // groups, spatial)
+    shape6 = (n, c, geometry.kh, geometry.kw, geometry.ho, geometry.wo)
+    grad_x = grad_w = grad_b = None
+    if ctx.needs_input_grad[1]:
+        cols = unfold_array(x, geometry, scratch("cols", shape6, x.dtype, x)).reshape(n, groups, k, spatial)
+        grad_w = xp.matmul(g, cols.transpose(0, 1, 3, 2)).sum(0).reshape(weight.shape)
+    if ctx.needs_input_grad[0]:
+        w_t = xp.ascontiguousarray(weight.reshape(groups, o // groups, k).transpose(0, 2, 1))
+        cols = scratch("cols", (n, groups, k, spatial), grad.dtype, grad)
+        xp.matmul(w_t, g, out=cols)
+        grad_x = fold_array(cols.reshape(shape6), geometry)
+    if ctx.needs_input_grad[2]:
+        grad_b = grad.sum((0, 2, 3))
+    return grad_x, grad_w, grad_b, None, None
+
+
+class ConvTranspose2d(Function):
+    """Transposed convolution: (N, C_in, H, W) and (C_in, C_out/groups, kh, kw) weights -> (N, C_out, ...).
+
+    ``geometry`` describes the ordinary convolution that maps this op's *output* back to its input shape, so
+    the forward is col2im(Wᵀ @ x) and both gradients start from im2col(g).
+    """
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, weight: Any, bias: Any, geometry: Geometry, groups: int) -> Any:
+        g = geometry
+        n, cin = x.shape[:2]
+        cout_g = weight.shape[1]
+        spatial = g.ho * g.wo
+        w3 = weight.reshape(groups, cin // groups, cout_g * g.kh * g.kw)
+        cols = w3.transpose(0, 2, 1) @ x.reshape(n, groups, cin // groups, spatial)
+        out = fold_array(cols.reshape(n, groups * cout_g, g.kh, g.kw, g.ho, g.wo), g)
+        if bias is not None:
+            out += bias.reshape(1, -1, 1, 1)
+        ctx.geometry, ctx.groups = geometry, groups
+        ctx.save_for_backward(x, weight)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Any, ...]:
+        x, weight = ctx.saved_tensors
+        geometry, groups = ctx.geometry, ctx.groups
+        n, cin = x.shape[:2]
+        cout_g = weight.shape[1]
+        k, spatial = cout_g * geometry.kh * geometry.kw, geometry.ho * geometry.wo
+        grad_x = grad_w = grad_b = None
+        if ctx.needs_input_grad[0] or ctx.needs_input_grad[1]:
+            cols = Im2Col.apply(grad, geometry).reshape(n, groups, k, spatial)
+            if ctx.needs_input_grad[0]:
+                w3 = weight.reshape(groups, cin // groups, k)
+                grad_x = (w3 @ cols).reshape(x.shape)
+            if ctx.needs_input_grad[1]:
+                x4 = x.reshape(n, groups, cin // groups, spatial)
+                grad_w = (x4 @ cols.transpose(-1, -2)).sum(0).reshape(weight.shape)
+        if ctx.needs_input_grad[2]:
+            grad_b = grad.sum((0, 2, 3))
+        return grad_x, grad_w, grad_b, None, None
+
+
+def _check_weight(
+    op: str, x: Tensor, weight: Any, bias: Any, groups: Any
+) -> tuple[Tensor, Tensor | None, int]:
+    weight = weight if isinstance(weight, Tensor) else Tensor(weight)
+    if weight.ndim != 4:
+        raise ShapeError(f"{op}: expected a 4-D weight, got {describe(weight)} (input {describe(x)})")
+    if weight.dtype != x.dtype:
+        raise DTypeError(f"{op}: input {describe(x)} and weight {describe(weight)} must have the same dtype")
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    if bias is not None:
+        bias = bias if isinstance(bias, Tensor) else Tensor(bias)
+        if bias.dtype != x.dtype:
+            raise DTypeError(f"{op}: input {describe(x)} and bias {describe(bias)} must have the same dtype")
+    return weight, bias, groups
+
+
+def _check_bias(op: str, bias: Tensor | None, channels: int) -> None:
+    if bias is not None and bias.shape != (channels,):
+        raise ShapeError(f"{op}: expected a bias of shape ({channels},), got {describe(bias)}")
+
+
+def _same_padding(
+    x: Tensor, kernel: tuple[int, int], stride: Any, dilation: Any
+) -> tuple[Tensor, tuple[int, int]]:
+    """``padding='same'``: PyTorch puts the odd extra row/column of padding at the bottom/right."""
+    if pair(stride, "stride", "conv2d", 1) != (1, 1):
+        raise ValueError("conv2d: padding='same' is not supported for strided convolutions (as in PyTorch)")
+    dh, dw = pair(dilation, "dilation", "conv2d", 1)
+    total = (dh * (kernel[0] - 1), dw * (kernel[1] - 1))
+    if total[0] % 2 or total[1] % 2:
+        x = x.pad(((0, 0), (0, 0), (0, total[0] % 2), (0, total[1] % 2)))
+    return x, (total[0] // 2, total[1] // 2)
+
+
+def conv2d(
+    input: Tensor,  # noqa: A002 - PyTorch's name
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Tensor:
+    """``torch.nn.functional.conv2d``: (N, C, H, W) * (O, C/groups, kh, kw) -> (N, O, Ho, Wo).
+
+    ``stride``, ``padding`` and ``dilation`` are ints or (h, w) pairs; ``padding`` may also be ``'valid'`` or
+    ``'same'``.  A 3-D (C, H, W) input gives a 3-D output.
+    """
+    x, batched = check_input(input, "conv2d")
+    weight, bias, groups = _check_weight("conv2d", x, weight, bias, groups)
+    o, c_g = weight.shape[:2]
+    c = x.shape[1]
+    if c != c_g * groups:
+        raise ShapeError(
+            f"conv2d: input {describe(x)} has {c} channels, but weight {describe(weight)} with "
+            f"groups={groups} expects {c_g * groups}"
+        )
+    if o % groups:
+        raise ShapeError(
+            f"conv2d: {o} output channels (weight {describe(weight)}) are not divisible by "
+            f"groups={groups}"
+        )
+    _check_bias("conv2d", bias, o)
+    if isinstance(padding, str):
+        if padding not in ("same", "valid"):
+            raise ValueError(f"conv2d: padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
+        if padding == "valid":
+            padding = 0
+        else:
+            x, padding = _same_padding(x, weight.shape[2:], stride, dilation)
+    geometry = Geometry.make("conv2d", x.shape[2:], weight.shape[2:], stride, padding, dilation)
+    out = Conv2d.apply(x, weight, bias, geometry, groups)
+    return out if batched else out.reshape(out.shape[1:])
+
+
+def conv_transpose2d(
+    input: Tensor,  # noqa: A002 - PyTorch's name
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
+) -> Tensor:
+    """``torch.nn.functional.conv_transpose2d`` (the "deconvolution"): the adjoint of ``conv2d`` in its input.
+
+    Weight shape (C_in, C_out/groups, kh, kw); the output has (H - 1)*stride - 2*padding + dilation*(kh - 1)
+    + output_padding + 1 rows (and likewise columns).  ``output_padding`` picks among the input sizes that a
+    strided convolution maps to the same output size, and must be smaller than the stride or the dilation.
+    """
+    op = "conv_transpose2d"
+    x, batched = check_input(input, op)
+    weight, bias, groups = _check_weight(op, x, weight, bias, groups)
+    cin = x.shape[1]
+    if weight.shape[0] != cin:
+        raise ShapeError(
+            f"{op}: input {describe(x)} has {cin} channels, but weight {describe(weight)} expects "
+            f"{weight.shape[0]} "
+            "(the weight is (C_in, C_out/groups, kh, kw))"
+        )
+    if cin % groups:
+        raise ShapeError(f"{op}: {cin} input channels are not divisible by groups={groups}")
+    _check_bias(op, bias, weight.shape[1] * groups)
+    kh, kw = weight.shape[2:]
+    sh, sw = pair(stride, "stride", op, 1)
+    ph, pw = pair(padding, "padding", op, 0)
+    dh, dw = pair(dilation, "dilation", op, 1)
+    oph, opw = pair(output_padding, "output_padding", op, 0)
+    if not (oph < sh or oph < dh) or not (opw < sw or opw < dw):
+        raise ValueError(
+            f"{op}: output_padding {(oph, opw)} must be smaller than either the stride {(sh, sw)} or the "
+            f"dilation {(dh, dw)}"
+        )
+    h, w = x.shape[2:]
+    hout = (h - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1
+    wout = (w - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1
+    if hout <= 0 or wout <= 0:
+        raise ShapeError(
+            f"{op}: input {describe(x)} with kernel {kh}x{kw}, stride {(sh, sw)}, padding {(ph, pw)} and "
+            f"dilation {(dh, dw)} gives an empty output ({hout}x{wout})"
+        )
+    geometry = Geometry(kh, kw, sh, sw, ph, pw, dh, dw, hout, wout, h, w)
+    out = ConvTranspose2d.apply(x, weight, bias, geometry, groups)
+    return out if batched else out.reshape(out.shape[1:])

@@ -1,0 +1,324 @@
+"""Max pooling with PyTorch's switches, and max-unpooling, as a scatter/gather pair of autograd Functions.
+
+``MaxPool2d`` keeps, for every output, *which* tap of its window held the first maximum (the "switches" of
+Zeiler & Fergus).  Its backward is ``MaxUnpool2d``: the gradient is scattered back to those positions, and
+where overlapping windows chose the same input their gradients add, exactly like PyTorch's max_pool2d
+backward.  The vjp of that scatter is ``MaxGather2d`` (read the gradient at the switch positions) and the vjp
+of the gather is the scatter again, so gradients of every order work.
+
+Speed: the forward scans the kh*kw taps as strided slices of the input (a running maximum, updated only where
+a tap is *strictly* larger, so ties go to the first maximum in row-major window order as in PyTorch; post-ReLU
+zeros tie all the time).  Padding is never materialised: each tap only reads the output positions where it
+falls inside the input.  The 2x2, stride-2 case takes the maximum of the four strided quadrants instead.
+The flat indices (h * W + w) are built only when asked for; the backward scatters with the tap codes.
+
+NaN inputs give NaN outputs, as in PyTorch, but the switch then stays on the window's largest non-NaN value
+(PyTorch points it at the NaN).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tapegrad.autograd import Context, Function, Tensor
+from tapegrad.autograd.backend import array_module
+from tapegrad.autograd.errors import ShapeError, describe
+
+from ._utils import check_input, output_size, pair
+from .avg_pooling import AvgPool2d, AvgUnpool2d, adaptive_avg_pool2d, avg_pool2d
+from .im2col import Geometry
+
+__all__ = [
+    "AvgPool2d",
+    "AvgUnpool2d",
+    "MaxGather2d",
+    "MaxPool2d",
+    "MaxUnpool2d",
+    "Switches",
+    "adaptive_avg_pool2d",
+    "avg_pool2d",
+    "max_pool2d",
+    "max_unpool2d",
+]
+
+
+class Switches:
+    """Where each pooled maximum came from, for an (N, C, Ho, Wo) output over an (N, C, H, W) input.
+
+    Either the tap codes of a max-pool forward (``codes[n, c, oh, ow] = i * kw + j`` for window tap (i, j),
+    with the ``geometry`` of the pooling) or PyTorch-style flat indices ``h * W + w`` into each input plane.
+    The flat indices of a pooling are derived on first use.
+    """
+
+    def __init__(
+        self, input_hw: tuple[int, int], codes: Any = None, geometry: Geometry | None = None, flat: Any = None
+    ) -> None:
+        self.input_hw = input_hw
+        self.codes = codes
+        self.geometry = geometry
+        self._flat = flat
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple((self.codes if self.codes is not None else self._flat).shape)
+
+    def flat(self) -> Any:
+        """int64 indices h * W + w of each maximum in its input plane (``return_indices=True``'s indices)."""
+        if self._flat is None:
+            g, codes = self.geometry, self.codes
+            xp = array_module(codes)
+            width = self.input_hw[1]
+            rows = xp.arange(g.ho, dtype=xp.int64) * g.sh - g.ph
+            cols = xp.arange(g.wo, dtype=xp.int64) * g.sw - g.pw
+            base = rows[:, None] * width + cols[None, :]
+            taps = xp.arange(g.kh * g.kw, dtype=xp.int64)
+            offsets = (taps // g.kw) * g.dh * width + (taps % g.kw) * g.dw
+            self._flat = base + offsets[codes]
+        return self._flat
+
+    def scatter(self, values: Any) -> Any:
+        """(N, C, Ho, Wo) values -> (N, C, H, W): each added at its switch position, zeros elsewhere."""
+        xp = array_module(values)
+        n, c = values.shape[:2]
+        h, w = self.input_hw
+        if self.codes is not None:
+            return _scatter_taps(values, self.codes, self.geometry)
+        flat = self.flat()
+        planes = (xp.arange(n * c, dtype=xp.int64) * (h * w)).reshape(n, c, 1, 1)
+        positions = (flat + planes).ravel()
+        if xp.__name__ == "numpy":
+            out = xp.bincount(positions, weights=values.ravel(), minlength=n * c * h * w)
+            return out.astype(values.dtype, copy=False).reshape(n, c, h, w)
+        import cupyx  # pragma: no cover - GPU only
+
+        out = xp.zeros(n * c * h * w, dtype=values.dtype)  # pragma: no cover
+        cupyx.scatter_add(out, positions, values.ravel())  # pragma: no cover
+        return out.reshape(n, c, h, w)  # pragma: no cover
+
+    def gather(self, grad: Any) -> Any:
+        """(N, C, H, W) -> (N, C, Ho, Wo): the value at each switch position (the adjoint of ``scatter``)."""
+        xp = array_module(grad)
+        n, c = grad.shape[:2]
+        flat = self.flat()
+        out = xp.take_along_axis(
+            grad.reshape(n, c, -1), xp.broadcast_to(flat, (n, c) + flat.shape[2:]).reshape(n, c, -1), axis=2
+        )
+        return out.reshape((n, c) + flat.shape[2:])
+
+
+def _scatter_taps(values: Any, codes: Any, g: Geometry) -> Any:
+    """Scatter by tap codes: a masked copy (an add where windows overlap) per kernel tap, no index arrays."""
+    xp = array_module(values)
+    n, c = values.shape[:2]
+    out = xp.zeros((n, c, g.h, g.w), dtype=values.dtype)
+    overlapping = g.sh < g.dh * (g.kh - 1) + 1 or g.sw < g.dw * (g.kw - 1) + 1
+    for i, j, (orows, ocols), (irows, icols) in g.taps():
+        mask = codes[:, :, orows, ocols] == i * g.kw + j
+        target = out[:, :, irows, icols]
+        if overlapping:
+            target += xp.where(mask, values[:, :, orows, ocols], 0)
+        else:
+            xp.copyto(target, values[:, :, orows, ocols], where=mask)
+    return out
+
+
+def _code_dtype(taps: int) -> Any:
+    return "uint8" if taps <= 256 else "int32"
+
+
+def _pool_max(x: Any, g: Geometry) -> tuple[Any, Any]:
+    """The running maximum over the taps and the code of the first tap that reached it."""
+    xp = array_module(x)
+    n, c = x.shape[:2]
+    if (g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.ph, g.pw) == (2, 2, 2, 2, 1, 1, 0, 0):
+        return _pool_max_quadrants(x, g)
+    out = xp.full((n, c, g.ho, g.wo), -xp.inf, dtype=x.dtype)
+    codes = xp.zeros((n, c, g.ho, g.wo), dtype=_code_dtype(g.kh * g.kw))
+    taps = g.taps()
+    first = _first_inside(taps, g, xp)
+    if first is not None:  # windows that start in the padding: the switch defaults to their first real tap
+        codes[...] = first
+    for i, j, (orows, ocols), (irows, icols) in taps:
+        value = x[:, :, irows, icols]
+        best = out[:, :, orows, ocols]
+        larger = value > best
+        xp.maximum(best, value, out=best)
+        xp.copyto(codes[:, :, orows, ocols], i * g.kw + j, where=larger)
+    return out, codes
+
+
+def _first_inside(taps: list, g: Geometry, xp: Any) -> Any:
+    """Per output position, the code of the first window tap inside the input (None when it is always 0)."""
+    row_first = xp.full(g.ho, -1, dtype=xp.int64)
+    col_first = xp.full(g.wo, -1, dtype=xp.int64)
+    for i, j, (orows, ocols), _ in taps:
+        if j == 0:
+            seg = row_first[orows]
+            seg[seg < 0] = i
+        if i == 0:
+            seg = col_first[ocols]
+            seg[seg < 0] = j
+    if bool((row_first == 0).all()) and bool((col_first == 0).all()):
+        return None
+    return xp.maximum(row_first, 0)[:, None] * g.kw + xp.maximum(col_first, 0)[None, :]
+
+
+def _pool_max_quadrants(x: Any, g: Geometry) -> tuple[Any, Any]:
+    """2x2/2 without padding: the maximum of the four strided quadrants; ties keep the earlier quadrant."""
+    xp = array_module(x)
+    rows, cols = slice(0, 2 * g.ho), slice(0, 2 * g.wo)
+    x = x[:, :, rows, cols]
+    a, b, c, d = x[:, :, 0::2, 0::2], x[:, :, 0::2, 1::2], x[:, :, 1::2, 0::2], x[:, :, 1::2, 1::2]
+    top, bottom = xp.maximum(a, b), xp.maximum(c, d)
+    top_code = (b > a).view(xp.uint8)
+    bottom_code = (d > c).view(xp.uint8) + xp.uint8(2)
+    out = xp.maximum(top, bottom)
+    codes = xp.where(bottom > top, bottom_code, top_code)
+    return out, codes
+
+
+class MaxPool2d(Function):
+    """Max over (overlapping, padded, dilated) windows; the backward is ``MaxUnpool2d`` at the switches.
+
+    After the forward, ``ctx.switches`` holds the :class:`Switches` (``ctx.switches.flat()`` gives PyTorch's
+    indices), which is what a deconvnet needs to unpool.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, geometry: Geometry, sink: list | None = None) -> Any:
+        out, codes = _pool_max(x, geometry)
+        ctx.switches = Switches((geometry.h, geometry.w), codes=codes, geometry=geometry)
+        if sink is not None:
+            sink.append(ctx.switches)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Any, ...]:
+        return MaxUnpool2d.apply(grad, ctx.switches), None, None
+
+
+class MaxUnpool2d(Function):
+    """Scatter (N, C, Ho, Wo) values to their switch positions in (N, C, H, W); repeated positions add up."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, switches: Switches) -> Any:
+        ctx.switches = switches
+        return switches.scatter(x)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Any, ...]:
+        return MaxGather2d.apply(grad, ctx.switches), None
+
+
+class MaxGather2d(Function):
+    """Read (N, C, H, W) at the switch positions -> (N, C, Ho, Wo); the adjoint of ``MaxUnpool2d``."""
+
+    @staticmethod
+    def forward(ctx: Context, grad: Any, switches: Switches) -> Any:
+        ctx.switches = switches
+        return switches.gather(grad)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Any, ...]:
+        return MaxUnpool2d.apply(grad, ctx.switches), None
+
+
+def _stride(stride: Any, kernel_size: Any) -> Any:
+    """PyTorch's default: the stride is the kernel size when it is None (or an empty list)."""
+    if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0):
+        return kernel_size
+    return stride
+
+
+def max_pool2d(
+    input: Tensor,  # noqa: A002 - PyTorch's name
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
+    """``torch.nn.functional.max_pool2d``: the maximum of each (dilated) window, padding counting as -inf.
+
+    With ``return_indices=True`` also returns the switches: int64 flat indices ``h * W + w`` of each maximum
+    in its input plane, the first maximum where several tie (equal to PyTorch's).  ``ceil_mode`` keeps a last
+    partial window if it starts inside the input or its left padding.
+    """
+    op = "max_pool2d"
+    x, batched = check_input(input, op)
+    kh, kw = pair(kernel_size, "kernel_size", op, 1)
+    sh, sw = pair(_stride(stride, kernel_size), "stride", op, 1)
+    ph, pw = pair(padding, "padding", op, 0)
+    dh, dw = pair(dilation, "dilation", op, 1)
+    if ph > ((kh - 1) * dh + 1) // 2 or pw > ((kw - 1) * dw + 1) // 2:
+        raise ValueError(
+            f"{op}: padding {(ph, pw)} must be at most half of the effective kernel size "
+            f"{((kh - 1) * dh + 1, (kw - 1) * dw + 1)} (kernel {(kh, kw)}, dilation {(dh, dw)})"
+        )
+    h, w = x.shape[2:]
+    ho, wo = output_size(h, kh, sh, ph, dh, ceil_mode), output_size(w, kw, sw, pw, dw, ceil_mode)
+    if ho <= 0 or wo <= 0:
+        raise ShapeError(
+            f"{op}: the window ({kh}x{kw}, dilation {(dh, dw)}) is larger than the padded input "
+            f"{describe(x)} with padding {(ph, pw)}: the output would be {ho}x{wo}"
+        )
+    geometry = Geometry(kh, kw, sh, sw, ph, pw, dh, dw, h, w, ho, wo)
+    sink: list = []
+    out = MaxPool2d.apply(x, geometry, sink=sink)
+    if not batched:
+        out = out.reshape(out.shape[1:])
+    if not return_indices:
+        return out
+    flat = sink[0].flat()
+    indices = Tensor._make(flat if batched else flat.reshape(flat.shape[1:]), None, 0)
+    return out, indices
+
+
+def max_unpool2d(
+    input: Tensor,  # noqa: A002 - PyTorch's name
+    indices: Any,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    output_size: Any = None,
+) -> Tensor:
+    """Place each value at the position its switch names (flat ``h * W + w`` in its plane), zeros elsewhere.
+
+    The default output size is ``(H_in - 1) * stride - 2 * padding + kernel_size``.  Where several values
+    name the same position (overlapping pooling windows) they are **added**, which makes this the exact
+    adjoint of max pooling (PyTorch's max_pool2d backward).  ``torch.nn.functional.max_unpool2d`` itself
+    keeps only one of them instead; the two agree whenever the indices are distinct, e.g. for
+    non-overlapping pools.
+    """
+    op = "max_unpool2d"
+    x, batched = check_input(input, op)
+    raw = indices.data if isinstance(indices, Tensor) else indices
+    xp = array_module(x.data)
+    raw = xp.asarray(raw)
+    if not batched:
+        raw = raw.reshape((1,) + raw.shape)
+    if raw.shape != x.shape:
+        raise ShapeError(f"{op}: indices {describe(raw)} must have the shape of the input {describe(x)}")
+    if raw.dtype.kind not in "iu":
+        raise ShapeError(f"{op}: indices must be integers, got {describe(raw)}")
+    kh, kw = pair(kernel_size, "kernel_size", op, 1)
+    sh, sw = pair(_stride(stride, kernel_size), "stride", op, 1)
+    ph, pw = pair(padding, "padding", op, 0)
+    if output_size is None:
+        h, w = (x.shape[2] - 1) * sh - 2 * ph + kh, (x.shape[3] - 1) * sw - 2 * pw + kw
+    else:
+        size = tuple(int(s) for s in output_size)
+        if len(size) not in (2, 3, 4):
+            raise ShapeError(f"{op}: output_size must end with (H, W), got {output_size!r}")
+        h, w = size[-2:]
+    if h <= 0 or w <= 0:
+        raise ShapeError(f"{op}: the output size {(h, w)} is empty (input {describe(x)})")
+    if raw.size and (int(raw.min()) < 0 or int(raw.max()) >= h * w):
+        raise ShapeError(
+            f"{op}: indices must lie in [0, {h * w}) for an output of size {(h, w)}, got values in "
+            f"[{int(raw.min())}, {int(raw.max())}]"
+        )
+    switches = Switches((h, w), flat=raw.astype(xp.int64, copy=False))
+    out = MaxUnpool2d.apply(x, switches)
+    return out if batched else out.reshape(out.shape[1:])
