@@ -112,9 +112,10 @@ def _run(
     backward_for: Callable[[Context], Callable[..., Any]] | None = None,
 ) -> None:
     buffers: dict[Context, list[Any]] = {}
+    leaves: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, summed gradient]: hooks see the total, once
     for t, g in zip(roots, seeds, strict=True):
         if t.grad_fn is None:
-            _deliver_to_leaf(t, g, capture)
+            _pend(leaves, t, g)
         else:
             slot = buffers.setdefault(t.grad_fn, [None] * t.grad_fn.n_outputs)
             slot[t._output_index] = _accumulate(slot[t._output_index], g)
@@ -125,9 +126,11 @@ def _run(
         while ready:
             node = ready.pop()
             grads = buffers.pop(node)
-            _process(node, grads, buffers, dependencies, ready, capture, backward_for)
+            _process(node, grads, buffers, dependencies, ready, capture, backward_for, leaves)
             if not retain:
                 node.release()
+        for leaf, g in leaves.values():
+            _deliver_to_leaf(leaf, g, capture)
 
 
 def _count_dependencies(starts: list[Context]) -> dict[Context, int]:
@@ -164,6 +167,7 @@ def _process(
     ready: list[Context],
     capture: Any,
     backward_for: Callable[[Context], Callable[..., Any]] | None,
+    leaves: dict[int, list[Any]],
 ) -> None:
     """Run one node's backward and hand each input its gradient (the engine's inner loop: kept lean)."""
     for g in grads:
@@ -188,7 +192,7 @@ def _process(
             if data.shape != pdata.shape or (data.dtype is not pdata.dtype and data.dtype != pdata.dtype):
                 g = _fit(g, parent, node, index)
             if child is None:
-                _deliver_to_leaf(parent, g, capture)
+                _pend(leaves, parent, g)
             else:
                 slot = buffers.get(child)
                 if slot is None:
@@ -289,6 +293,15 @@ def _run_hooks(hooks: list[Any], g: Tensor) -> Tensor:
         if replaced is not None:
             g = replaced if isinstance(replaced, Tensor) else Tensor._make(replaced, None, 0)
     return g
+
+
+def _pend(leaves: dict[int, list[Any]], leaf: Tensor, g: Tensor) -> None:
+    """Sum a leaf's gradients over all paths; delivered (hooks, .grad) once, after the walk, like PyTorch."""
+    entry = leaves.get(id(leaf))
+    if entry is None:
+        leaves[id(leaf)] = [leaf, g]
+    else:
+        entry[1] = entry[1] + g
 
 
 def _deliver_to_leaf(leaf: Tensor, g: Tensor, capture: Any) -> None:
