@@ -25,11 +25,16 @@ class _GradMode:
     enabled: bool
 
     def __enter__(self) -> None:
-        self._previous = getattr(_state, "enabled", True)
+        # the previous mode goes on a per-thread stack, not on self: one instance may be entered again while
+        # active (nesting) or from several threads at once, and each exit must restore its own entry's mode
+        stack = getattr(_state, "stack", None)
+        if stack is None:
+            stack = _state.stack = []
+        stack.append(getattr(_state, "enabled", True))
         set_grad_enabled(self.enabled)
 
     def __exit__(self, *exc: object) -> None:
-        set_grad_enabled(self._previous)
+        set_grad_enabled(_state.stack.pop())
 
     def __call__(self, fn: F) -> F:
         mode = type(self)
