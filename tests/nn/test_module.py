@@ -8,7 +8,11 @@ from collections import OrderedDict
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tapegrad.autograd import Tensor
+from tapegrad.autograd import grad as tapegrad_grad
+from tapegrad.autograd.errors import ShapeError
 
 from tapegrad import nn
 from tests.support import assert_close, random_like
@@ -247,3 +251,119 @@ def test_parameter_is_a_leaf_tensor_that_keeps_its_dtype():
     module = nn.Module()
     with pytest.raises(TypeError, match="Parameter or None"):
         module.register_parameter("w", Tensor(np.ones(2)))
+
+
+# --------------------------------------------------------------------------- conv and pooling layer modules
+TORCH_DTYPES = {np.float32: torch.float32, np.float64: torch.float64}
+
+
+def _compare_layer(ours, theirs, x, dtype, *extra, **kwargs):
+    """Copy our parameters into the torch twin, then compare outputs and input/parameter gradients."""
+    ours.to(dtype=dtype)
+    theirs.to(TORCH_DTYPES[dtype])
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    ox, tx = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, ref = ours(ox, *extra, **kwargs), theirs(tx, *extra, **kwargs)
+    assert_close(out, ref, dtype)
+    g = random_like(tuple(ref.shape), dtype, 9)
+    params, tparams = list(ours.parameters()), list(theirs.parameters())
+    got = tapegrad_grad(out, [ox, *params], Tensor(g))
+    want = torch.autograd.grad(ref, [tx, *tparams], torch.tensor(g))
+    for a, b in zip(got, want, strict=True):
+        assert_close(a, b, dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@settings(max_examples=15)
+@given(
+    groups=st.sampled_from([1, 2]),
+    kernel=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    stride=st.tuples(st.integers(1, 2), st.integers(1, 2)),
+    padding=st.tuples(st.integers(0, 1), st.integers(0, 1)),
+    dilation=st.tuples(st.integers(1, 2), st.integers(1, 2)),
+    bias=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_conv2d_module_matches_torch(dtype, groups, kernel, stride, padding, dilation, bias, seed):
+    args = dict(stride=stride, padding=padding, dilation=dilation, groups=groups, bias=bias)
+    ours, theirs = nn.Conv2d(2, 4, kernel, **args), torch.nn.Conv2d(2, 4, kernel, **args)
+    _compare_layer(ours, theirs, random_like((2, 2, 7, 6), dtype, seed), dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@settings(max_examples=15)
+@given(
+    groups=st.sampled_from([1, 2]),
+    kernel=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    stride=st.tuples(st.integers(1, 3), st.integers(1, 2)),
+    padding=st.tuples(st.integers(0, 1), st.integers(0, 1)),
+    bias=st.booleans(),
+    extra=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_conv_transpose2d_module_matches_torch(dtype, groups, kernel, stride, padding, bias, extra, seed):
+    output_padding = (int(extra and stride[0] > 1), 0)
+    args = dict(stride=stride, padding=padding, output_padding=output_padding, groups=groups, bias=bias)
+    ours, theirs = nn.ConvTranspose2d(4, 2, kernel, **args), torch.nn.ConvTranspose2d(4, 2, kernel, **args)
+    _compare_layer(ours, theirs, random_like((2, 4, 4, 5), dtype, seed), dtype)
+
+
+def test_conv_transpose2d_output_size_matches_torch():
+    ours, theirs = (
+        nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1),
+        torch.nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1),
+    )
+    x = random_like((1, 3, 4, 4), np.float64, 0)
+    _compare_layer(ours, theirs, x, np.float64, output_size=(8, 8))
+    with pytest.raises(ShapeError, match=r"ConvTranspose2d\(3, 2.*output size \(11, 8\)"):
+        ours(Tensor(x), output_size=(11, 8))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda m: m.MaxPool2d(2),
+        lambda m: m.MaxPool2d(2, stride=1),
+        lambda m: m.MaxPool2d((3, 2), stride=(2, 1), padding=1, ceil_mode=True),
+        lambda m: m.MaxPool2d(2, dilation=2),
+        lambda m: m.AvgPool2d(2),
+        lambda m: m.AvgPool2d(3, stride=2, padding=1, count_include_pad=False),
+        lambda m: m.AvgPool2d(2, stride=1, ceil_mode=True),
+        lambda m: m.AdaptiveAvgPool2d((2, 3)),
+        lambda m: m.AdaptiveAvgPool2d(1),
+    ],
+)
+def test_pooling_modules_match_torch(dtype, make):
+    ours, theirs = make(nn), make(torch.nn)
+    assert repr(ours) == repr(theirs)
+    _compare_layer(ours, theirs, random_like((2, 3, 7, 6), dtype, 1), dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kernel,stride", [(2, None), (2, 1), (3, 2)])
+def test_max_pool_switches_and_unpool_modules_match_torch(dtype, kernel, stride):
+    """Non-overlapping windows: torch's MaxUnpool2d.  Overlapping ones (stride < kernel): tapegrad accumulates
+    a value that is the max of several windows (the issue's spec, like max_pool2d's backward), where torch's
+    unpool writes it once, so the reference there is torch's max_pool2d vjp applied to the pooled values."""
+    x = random_like((2, 2, 6, 7), dtype, 3)
+    pool = nn.MaxPool2d(kernel, stride, return_indices=True)
+    tpool = torch.nn.MaxPool2d(kernel, stride, return_indices=True)
+    unpool, tunpool = nn.MaxUnpool2d(kernel, stride), torch.nn.MaxUnpool2d(kernel, stride)
+    ox, tx = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    pooled, indices = pool(ox)
+    tpooled, tindices = tpool(tx)
+    assert_close(pooled, tpooled, dtype)
+    np.testing.assert_array_equal(indices.numpy(), tindices.numpy())
+    out = unpool(pooled, indices, output_size=x.shape[-2:])
+    overlapping = stride is not None and stride < kernel
+    if overlapping:
+        (ref,) = torch.autograd.grad(tpooled, [tx], tpooled.detach(), retain_graph=True)
+    else:
+        ref = tunpool(tpooled, tindices, output_size=x.shape[-2:])
+    assert_close(out, ref, dtype)
+    g = random_like(x.shape, dtype, 4)
+    out.backward(Tensor(g))
+    if not overlapping:
+        ref.backward(torch.tensor(g))
+        assert_close(ox.grad, tx.grad, dtype)
