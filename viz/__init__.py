@@ -1,8 +1,7 @@
 """tapegrad.viz: see what a CNN learned (Zeiler & Fergus deconvnet and friends) and the graphs models build.
 
 * :class:`DeconvNet`, :class:`GuidedBackprop`, :class:`Saliency`: project one activation to pixel space by
-walking
-  the recorded tape with a rule table (:func:`register_rule` adds rules for your own ops).
+  walking the recorded tape with a rule table (:func:`register_rule` adds rules for your own ops).
 * :func:`top_activations`: dataset-wide strongest activations per channel (ZF Fig. 2), with receptive fields.
 * :func:`occlusion` (ZF Fig. 7) and :func:`sanity_check` (Adebayo et al., 2018).
 * :func:`draw_graph` / :func:`draw_model` / :func:`render_graph`: the computation graph with Graphviz.

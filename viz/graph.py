@@ -29,6 +29,7 @@ from tapegrad.autograd.function import Context, _SavedOutput
 _OP_STYLE = {"shape": "box", "style": "filled", "fillcolor": "lightgrey", "fontname": "Helvetica"}
 _LEAF_STYLE = {"shape": "box", "style": "filled,rounded", "fillcolor": "lightblue", "fontname": "Helvetica"}
 _OUT_STYLE = {"shape": "box", "style": "filled", "fillcolor": "darkolivegreen1", "fontname": "Helvetica"}
+NL = "\\n"  # DOT's line break inside a label (an escape, not a raw newline)
 _SAVED_STYLE = {"shape": "box", "style": "filled", "fillcolor": "orange", "fontname": "Helvetica"}
 
 
@@ -136,7 +137,7 @@ def draw_graph(
     leaves: dict[int, Tensor] = {}
     for node in nodes:
         shapes = ", ".join(_shape(s) for s, _ in node.output_meta)
-        label = f"{node.name}\n{shapes}" if show_shapes else node.name
+        label = f"{node.name}{NL}{shapes}" if show_shapes else node.name
         add_node(str(id(node)), label, _OP_STYLE, (scopes or {}).get(node))
         for parent in node.parents:
             if parent is None or not parent.requires_grad:
@@ -150,11 +151,11 @@ def draw_graph(
             _draw_saved(dot, node, edge)
     for key, leaf in leaves.items():
         name = names.get(key)
-        text = _shape(leaf.shape) if name is None else f"{name}\n{_shape(leaf.shape)}"
+        text = _shape(leaf.shape) if name is None else f"{name}{NL}{_shape(leaf.shape)}"
         add_node(f"leaf{key}", text, _LEAF_STYLE, _param_scope(name) if cluster_modules else None)
     for i, t in enumerate(outs):
         key = f"out{i}"
-        dot.node(key, f"output\n{_shape(t.shape)}" if show_shapes else "output", **_OUT_STYLE)
+        dot.node(key, f"output{NL}{_shape(t.shape)}" if show_shapes else "output", **_OUT_STYLE)
         if t.grad_fn is not None:
             edge(str(id(t.grad_fn)), key)
         elif t.requires_grad:
@@ -180,7 +181,7 @@ def _draw_saved(dot: graphviz.Digraph, node: Context, edge: Any) -> None:
         else:
             continue
         key = f"saved{id(node)}_{j}"
-        dot.node(key, f"saved\n{_shape(shape)}", **_SAVED_STYLE)
+        dot.node(key, f"saved{NL}{_shape(shape)}", **_SAVED_STYLE)
         edge(key, str(id(node)), style="dashed")
 
 

@@ -9,7 +9,9 @@ the signal has been flattened (a linear layer) every unit sees the whole image.
 Per axis, with ``jump`` the input distance between neighbouring units and ``offset`` the input coordinate of
 unit 0's first pixel: a layer with kernel k, stride s, padding p, dilation d maps
 ``offset -= p * jump; size += (d * (k - 1)) * jump; jump *= s``.  Unit ``i`` sees ``[offset + i * jump,
-offset + i * jump + size)``, clipped to the image (padding pixels are not pixels).
+offset + i * jump + size)``, clipped to the image (padding pixels are not pixels).  When a stride exceeds
+its kernel the field has holes (a 1x1 conv at stride 2 skips every other pixel) and the box is their outer
+bound.
 """
 
 from __future__ import annotations
@@ -28,15 +30,24 @@ class Field(NamedTuple):
     offset: tuple[int, int]
     image_shape: tuple[int, int]
     whole_image: bool = False
+    # per layer, image side first, per axis: (kernel, stride, padding, dilation, input size)
+    layers: tuple[tuple[tuple[int, int, int, int, int], ...], ...] = ()
 
     def box(self, position: tuple[int, ...]) -> tuple[int, int, int, int]:
-        """(top, left, bottom, right), bottom/right exclusive, clipped to the image."""
+        """(top, left, bottom, right) of the pixels the unit sees, bottom/right exclusive.
+
+        Computed layer by layer from the unit down to the image, clipping at every layer to the units that
+        exist there (padding is not a unit; nor are the last rows a floor-divided stride never reaches).
+        """
         h, w = self.image_shape
         if self.whole_image or len(position) < 2:
             return (0, 0, h, w)
-        top = self.offset[0] + int(position[0]) * self.jump[0]
-        left = self.offset[1] + int(position[1]) * self.jump[1]
-        return (max(top, 0), max(left, 0), min(top + self.size[0], h), min(left + self.size[1], w))
+        lo, hi = [int(position[0]), int(position[1])], [int(position[0]), int(position[1])]
+        for geometry in reversed(self.layers):
+            for a, (k, s, p, d, size) in enumerate(geometry):
+                lo[a] = max(lo[a] * s - p, 0)
+                hi[a] = min(hi[a] * s - p + d * (k - 1), size - 1)
+        return (lo[0], lo[1], hi[0] + 1, hi[1] + 1)
 
     def unclipped(self, position: tuple[int, ...]) -> tuple[int, int, int, int]:
         """The box before clipping (it may stick out of the image where the layers padded)."""
@@ -100,6 +111,7 @@ def receptive_field(model: Any, layer: Any, input_shape: tuple[int, ...]) -> Fie
     with inspection_mode(model):
         calls = _leaf_calls(model, module, x)
     size, jump, offset = [1, 1], [1, 1], [0, 0]
+    layers = []
     image_shape = (int(input_shape[-2]), int(input_shape[-1]))
     for mod, in_shape, out_shape in calls:
         if len(out_shape) < 4 or len(in_shape) < 4:
@@ -110,6 +122,7 @@ def receptive_field(model: Any, layer: Any, input_shape: tuple[int, ...]) -> Fie
             d = _pair(getattr(mod, "dilation", 1))
             padding = getattr(mod, "padding", 0)
             p = _implied_padding(padding, k, d) if isinstance(padding, str) else _pair(padding)
+            layers.append(tuple((k[a], s[a], p[a], d[a], int(in_shape[2 + a])) for a in range(2)))
             for a in range(2):
                 offset[a] -= p[a] * jump[a]
                 size[a] += d[a] * (k[a] - 1) * jump[a]
@@ -120,7 +133,9 @@ def receptive_field(model: Any, layer: Any, input_shape: tuple[int, ...]) -> Fie
                 f"{in_shape[2:]} -> {out_shape[2:]} "
                 "and has no kernel_size/stride/padding to follow"
             )
-    return Field((size[0], size[1]), (jump[0], jump[1]), (offset[0], offset[1]), image_shape)
+    return Field(
+        (size[0], size[1]), (jump[0], jump[1]), (offset[0], offset[1]), image_shape, False, tuple(layers)
+    )
 
 
 def _implied_padding(mode: str, k: tuple[int, int], d: tuple[int, int]) -> tuple[int, int]:

@@ -7,8 +7,7 @@ Normalisation decides what a picture shows, so it is always a stated choice (``m
 * ``"symmetric"``: zero maps to mid grey and ``+-max|x|`` to white/black: the sign is kept (a deconvnet
   projection has both signs; ZF show it this way).
 * ``"percentile"``: like minmax, but between the ``(100 - p)``-th and ``p``-th percentiles (``p=99`` by
-default),
-  clipping the few extreme pixels that would otherwise squash the rest into a flat grey.
+  default), clipping the few extreme pixels that would otherwise squash the rest into a flat grey.
 
 A constant image maps to mid grey in every mode.
 """

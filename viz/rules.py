@@ -5,8 +5,7 @@ projected signal is rectified (``relu(g)``) instead of being masked by where the
 Every linear op keeps its own vector-Jacobian product, which is exactly the ZF "inverse" of that layer:
 
 * conv2d -> its vjp w.r.t. the input is ``conv_transpose2d`` with the same filters (the deconvolution; the
-bias
-  never reaches the data path, so it is ignored);
+  bias never reaches the data path, so it is ignored);
 * max_pool2d -> its vjp is max-unpooling with the switches recorded in that forward pass (a masked scatter;
   overlapping windows accumulate);
 * linear / matmul -> ``W^T``; reshape, flatten, transpose -> their inverses; add/sub -> identity paths;
@@ -24,7 +23,6 @@ deconvnet and guided methods raise :class:`NoProjectionRule` naming it.  Users r
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -106,16 +104,28 @@ _CORE_LINEAR = (
     unary.Cast,
     unary.ToDevice,
 )
-# Ops of tapegrad.nn (looked up lazily, by module and class name, so viz imports with or without them).
-_NN_LINEAR = {
-    "tapegrad.nn.functional.conv": ("Conv2d", "ConvTranspose2d", "Im2Col", "Col2Im"),
-    "tapegrad.nn.functional.pooling": ("MaxPool2d", "MaxUnpool2d", "AvgPool2d"),
-    "tapegrad.nn.functional.normalization": ("BatchNorm2d", "BatchNorm", "BatchNorm1d"),
-    "tapegrad.nn.functional.linear": ("Linear",),
-    "tapegrad.nn.functional.dropout": ("Dropout",),
-}
-_NN_LEAKY = {"tapegrad.nn.functional.activation": ("LeakyRelu",)}
-_loaded_nn = False
+# Ops of tapegrad.nn, recognised by name when first met (viz works with or without them, and whatever file of
+# tapegrad.nn defines them): linear ops walk back with their own backward, the leaky rectifier with its rules.
+_NN_LINEAR_NAMES = frozenset(
+    {
+        "Conv2d",
+        "ConvTranspose2d",
+        "Im2Col",
+        "Col2Im",
+        "MaxPool2d",
+        "MaxUnpool2d",
+        "AvgPool2d",
+        "AdaptiveAvgPool2d",
+        "BatchNorm",
+        "BatchNorm1d",
+        "BatchNorm2d",
+        "Linear",
+        "Dropout",
+        "Pad2d",
+        "ZeroPad2d",
+    }
+)
+_NN_LEAKY_NAMES = frozenset({"LeakyRelu"})
 
 
 def register_rule(
@@ -148,27 +158,18 @@ def register_rule(
         entry[method] = rule
 
 
-def _load_nn_rules() -> None:
-    """Register the nn ops that exist (nn may be partial; a missing module or class is simply skipped)."""
-    global _loaded_nn
-    if _loaded_nn:
-        return
-    _loaded_nn = True
-    for groups, rules in ((_NN_LINEAR, None), (_NN_LEAKY, (deconvnet_leaky_relu, guided_leaky_relu))):
-        for module_name, names in groups.items():
-            try:
-                module = importlib.import_module(module_name)
-            except ImportError:
-                continue
-            for name in names:
-                cls = getattr(module, name, None)
-                if not (isinstance(cls, type) and issubclass(cls, Function)) or cls in _TABLE:
-                    continue
-                if rules is None:
-                    register_rule(cls, gradient)
-                else:
-                    register_rule(cls, rules[0], "deconvnet")
-                    register_rule(cls, rules[1], "guided")
+def _nn_rule(function: type[Function], method: str) -> Rule | None:
+    """The built-in rule of a ``tapegrad.nn`` op (registered on first use), or None."""
+    if not function.__module__.startswith("tapegrad.nn"):
+        return None
+    if function.__name__ in _NN_LINEAR_NAMES:
+        register_rule(function, gradient, ("deconvnet", "guided"))
+    elif function.__name__ in _NN_LEAKY_NAMES:
+        register_rule(function, deconvnet_leaky_relu, "deconvnet")
+        register_rule(function, guided_leaky_relu, "guided")
+    else:
+        return None
+    return _TABLE[function].get(method)
 
 
 for _cls in _CORE_LINEAR:
@@ -181,8 +182,9 @@ def rule_for(function: type[Function], method: str) -> Rule:
     """The rule for ``function``'s nodes under ``method``; saliency falls back to the plain gradient."""
     if method not in METHODS:
         raise ValueError(f"unknown projection method {method!r}; expected one of {METHODS}")
-    _load_nn_rules()
     rule = _TABLE.get(function, {}).get(method)
+    if rule is None and function not in _TABLE:
+        rule = _nn_rule(function, method)
     if rule is not None:
         return rule
     if method == "saliency":
@@ -198,6 +200,5 @@ def rule_for(function: type[Function], method: str) -> Rule:
 
 
 def registered() -> dict[str, tuple[str, ...]]:
-    """Op name -> methods with a rule (for documentation and error messages)."""
-    _load_nn_rules()
+    """Op name -> methods with a rule so far (``tapegrad.nn`` ops appear once met)."""
     return {cls.__name__: tuple(sorted(rules)) for cls, rules in _TABLE.items()}

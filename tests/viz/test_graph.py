@@ -68,7 +68,7 @@ def test_module_clusters_nest_by_name() -> None:
     with trace_modules(outer) as scopes:
         out = outer(x)
     names = sorted(set(scopes.values()))
-    assert names == ["0", "0.0", "0.1", "0.2", "0.3", "1"]
+    assert names == ["0.0", "0.1", "0.2", "0.3", "1"]  # the innermost module claims each node
     by_name = {n: sorted(c.name for c, s in scopes.items() if s == n) for n in names}
     assert by_name["0.0"] == ["Conv2d"] and by_name["0.3"] == ["Add", "MatMul", "Transpose"]
     dot = draw_graph(out, scopes=scopes, cluster_modules=True, params=outer)
