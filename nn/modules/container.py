@@ -6,6 +6,8 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from tapegrad.autograd.errors import TapegradError
+
 from .module import Module
 
 
@@ -13,6 +15,16 @@ def _index(i: int, n: int, what: str) -> int:
     if not -n <= i < n:
         raise IndexError(f"{what}: index {i} is out of range for {n} modules")
     return i % n
+
+
+def _located(exc: Exception, name: str) -> Exception:
+    """The same error with the Sequential position of the failing layer in front (when it can be rebuilt)."""
+    if type(exc) not in (ValueError, TypeError) and not isinstance(exc, TapegradError):
+        return exc
+    try:
+        return type(exc)(f"in Sequential layer ({name}): {exc}")
+    except Exception:  # an error class that needs more arguments: leave it as it is
+        return exc
 
 
 class Sequential(Module):
@@ -31,8 +43,11 @@ class Sequential(Module):
                 self.add_module(str(i), module)
 
     def forward(self, x: Any) -> Any:
-        for module in self._modules.values():
-            x = module(x)
+        for name, module in self._modules.items():
+            try:
+                x = module(x)
+            except (TapegradError, ValueError, TypeError) as exc:
+                raise _located(exc, name) from exc
         return x
 
     def __getitem__(self, idx: int | slice) -> Any:
