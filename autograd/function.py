@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .backend import device_of
-from .errors import DeviceError, GraphError, TapegradError, describe
+from .errors import DeviceError, DTypeError, GraphError, ShapeError, TapegradError, describe
 from .grad_mode import _state as _grad_state
 
 _modules = sys.modules
@@ -183,8 +183,7 @@ class Function:
         except TapegradError:
             raise
         except (ValueError, IndexError, TypeError) as exc:
-            shapes = ", ".join(describe(a) for a in args)
-            raise type(exc)(f"{cls.__name__}: {exc} (inputs: {shapes})") from exc
+            raise _named_error(cls.__name__, exc, args) from exc
         make = Tensor._make
         multiple = isinstance(raw, tuple)
         if multiple:
@@ -262,6 +261,27 @@ def _resolve_saved(
     if len(resolved) == len(parents) and all(r is p for r, p in zip(resolved, parents, strict=True)):
         return parents
     return tuple(resolved)
+
+
+def _named_error(name: str, exc: Exception, args: tuple[Any, ...]) -> Exception:
+    """A backend error raised inside forward, re-raised with the op's name and its inputs' shapes and dtypes.
+
+    Broadcasting failures become ShapeErrors and NumPy's dtype errors (no loop for these dtypes) DTypeErrors;
+    both stay ValueError/TypeError subclasses.  Some NumPy exception classes cannot be built from a message
+    alone, so the fallback is the plain built-in class.
+    """
+    message = f"{name}: {exc} (inputs: {', '.join(describe(a) for a in args)})"
+    if isinstance(exc, ValueError) and "broadcast" in str(exc):
+        return ShapeError(message)
+    if isinstance(exc, TypeError) and type(exc).__module__.startswith("numpy"):
+        return DTypeError(message)
+    try:
+        return type(exc)(message)
+    except Exception:
+        for base in (ValueError, IndexError, TypeError):
+            if isinstance(exc, base):
+                return base(message)
+        return exc
 
 
 def _check_same_device(name: str, args: tuple[Any, ...]) -> None:
