@@ -124,24 +124,41 @@ class Conv2d(_ConvNd):
         dilation: Any = 1,
         groups: int = 1,
         bias: bool = True,
+        padding_mode: str = "zeros",
         device: Any = None,
         dtype: Any = None,
     ) -> None:
+        if padding_mode != "zeros":
+            raise NotImplementedError(f"Conv2d: padding_mode={padding_mode!r} is not supported, only 'zeros'")
+        if padding not in ("same", "valid") and isinstance(padding, str):
+            raise ValueError(f"Conv2d: padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
+        name = padding if isinstance(padding, str) else None
         super().__init__(
             in_channels,
             out_channels,
             kernel_size,
             stride,
-            padding,
+            0 if isinstance(padding, str) else padding,
             dilation,
             groups,
             bias,
             device=device,
             dtype=dtype,
         )
+        self.padding_name = name
+        if name == "same" and self.stride != (1, 1):
+            raise ValueError("Conv2d: padding='same' is not supported for strided convolutions (as in torch)")
+
+    def extra_repr(self) -> str:
+        s = super().extra_repr()
+        if self.padding_name is not None:
+            s = s.replace(f"stride={self.stride}", f"stride={self.stride}, padding={self.padding_name}", 1)
+        return s
 
     def forward(self, x: Tensor) -> Tensor:
         self._check_input(x)
+        if self.padding_name == "same":
+            return F.conv2d(x, self.weight, self.bias, self.stride, "same", self.dilation, self.groups)
         for axis in (0, 1):
             size = x.shape[2 + axis] + 2 * self.padding[axis]
             span = self.dilation[axis] * (self.kernel_size[axis] - 1) + 1

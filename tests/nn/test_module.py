@@ -3,6 +3,7 @@ and the containers ``Sequential`` / ``ModuleList``."""
 
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict
 
 import numpy as np
@@ -306,6 +307,17 @@ def test_conv_transpose2d_module_matches_torch(dtype, groups, kernel, stride, pa
     args = dict(stride=stride, padding=padding, output_padding=output_padding, groups=groups, bias=bias)
     ours, theirs = nn.ConvTranspose2d(4, 2, kernel, **args), torch.nn.ConvTranspose2d(4, 2, kernel, **args)
     _compare_layer(ours, theirs, random_like((2, 4, 4, 5), dtype, seed), dtype)
+
+
+@pytest.mark.parametrize("padding", ["same", "valid"])
+@pytest.mark.parametrize("dilation", [1, 2])
+def test_conv2d_string_padding_matches_torch(padding, dilation):
+    args = dict(padding=padding, dilation=dilation)
+    ours, theirs = nn.Conv2d(2, 3, (3, 4), **args), torch.nn.Conv2d(2, 3, (3, 4), **args)
+    assert repr(ours) == repr(theirs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch's note about even kernels with 'same'
+        _compare_layer(ours, theirs, random_like((2, 2, 6, 7), np.float64, 5), np.float64)
 
 
 def test_conv_transpose2d_output_size_matches_torch():
