@@ -158,6 +158,8 @@ def _class_loss(
     flat = xp.asarray(tdata).reshape(-1).astype(np.int64, copy=False)
     valid = _check_targets(flat, classes, ignore_index, op, x)
     w = weight.data if isinstance(weight, Tensor) else weight
+    if w is not None:
+        w = xp.asarray(w)  # a NumPy weight for logits on the GPU, or a list
     if w is not None and tuple(w.shape) != (classes,):
         raise ShapeError(
             f"{op}: weight must have shape ({classes},) for input {describe(x)}, got {describe(w)}"

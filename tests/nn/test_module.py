@@ -379,3 +379,43 @@ def test_max_pool_switches_and_unpool_modules_match_torch(dtype, kernel, stride)
     if not overlapping:
         ref.backward(torch.tensor(g))
         assert_close(ox.grad, tx.grad, dtype)
+
+
+def test_a_model_trains_and_checkpoints_on_each_device(device, tmp_path):
+    """Parameters, buffers and optimizer state follow ``.to(device)``; state_dict returns host arrays."""
+    model = nn.Sequential(
+        nn.Conv2d(1, 2, 3),
+        nn.BatchNorm2d(2),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Dropout(0.1),
+        nn.Linear(2 * 3 * 3, 3),
+    ).to(device)
+    assert all(p.device == device for p in model.parameters())
+    assert model[1].running_mean.device == device
+    opt = nn.optim.Adam(model.parameters(), lr=0.01)
+    x = Tensor(random_like((4, 1, 5, 5), np.float32, 0), device=device)
+    for _ in range(2):
+        opt.zero_grad()
+        loss = nn.CrossEntropyLoss(Tensor(np.ones(3, np.float32), device=device))(
+            model(x), np.array([0, 1, 2, 1])
+        )
+        loss.backward()
+        opt.step()
+    assert np.isfinite(loss.item())
+    state = model.state_dict()
+    assert all(isinstance(v, np.ndarray) for v in state.values())
+    nn.save({"model": state, "opt": opt.state_dict()}, tmp_path / "ckpt.npz")
+    fresh = nn.Sequential(
+        nn.Conv2d(1, 2, 3),
+        nn.BatchNorm2d(2),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Dropout(0.1),
+        nn.Linear(2 * 3 * 3, 3),
+    ).to(device)
+    fresh.load_state_dict(nn.load(tmp_path / "ckpt.npz")["model"])
+    assert fresh[0].weight.device == device
+    model.eval()
+    fresh.eval()
+    np.testing.assert_array_equal(fresh(x).numpy(), model(x).numpy())
