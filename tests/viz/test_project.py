@@ -198,3 +198,30 @@ def test_project_function_and_bad_arguments() -> None:
         DeconvNet(model).project(images, "2", channel=0, position=(50, 0))
     with pytest.raises(ValueError, match="3 channels for 2 images|got 3 channels"):
         DeconvNet(model).project(images, "2", channel=[0, 1, 2])
+
+
+def test_batch_norm_avg_pool_and_leaky_relu_match_torch() -> None:
+    """Batch norm in eval is its affine scale, average pooling its adjoint, leaky relu a leaky rectification."""
+    from tapegrad.autograd import manual_seed
+
+    manual_seed(7)
+    model = nn.Sequential(
+        nn.Conv2d(2, 3, 3, padding=1), nn.BatchNorm2d(3), nn.AvgPool2d(2), nn.ReLU(), nn.Conv2d(3, 4, 2)
+    ).to(dtype=np.float64)
+    model.train()
+    model(Tensor(np.random.default_rng(0).standard_normal((8, 2, 8, 8))))  # non-trivial running statistics
+    model[1].weight.data[...] = np.array([0.5, -1.5, 2.0])
+    images = np.random.default_rng(1).standard_normal((2, 2, 8, 8))
+    for method, cls in METHODS.items():
+        ours = cls(model).project(images, "4")
+        assert_close(ours.maps, torch_projection(model, images, 4, ours.selections, method), np.float64)
+
+    leaky = nn.Sequential(nn.Flatten(), nn.Linear(4, 3), nn.LeakyReLU(0.2)).to(dtype=np.float64)
+    x = Tensor(np.array([[[[1.0, -2.0], [0.5, 3.0]]]]))
+    out = leaky[:2](x).numpy()[0]
+    for c in range(3):
+        maps = DeconvNet(leaky).project(x.numpy(), "2", channel=c).maps
+        value = out[c] if out[c] > 0 else 0.2 * out[c]  # the kept activation
+        signal = value if value > 0 else 0.2 * value  # through the leaky rectification
+        expected = signal * leaky[1].weight.numpy()[c]
+        np.testing.assert_allclose(maps.ravel(), expected, rtol=1e-12)
