@@ -87,6 +87,8 @@ def save(state: Any, path: str | os.PathLike[str]) -> None:
     meta = json.dumps({"format": FORMAT, "version": VERSION, "tree": tree}).encode("utf-8")
     arrays[META_KEY] = np.frombuffer(meta, dtype=np.uint8)
     directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"save: cannot write '{path}': the directory '{directory}' does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
     try:
         os.chmod(tmp, 0o644)  # mkstemp makes it private; a checkpoint is an ordinary file

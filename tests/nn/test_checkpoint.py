@@ -123,6 +123,11 @@ def test_missing_truncated_and_foreign_files_are_clear_errors(tmp_path):
         nn.load(torch_file)
 
 
+def test_saving_into_a_missing_directory_names_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no_such_dir.*does not exist"):
+        nn.save({"w": np.ones(2)}, tmp_path / "no_such_dir" / "m.npz")
+
+
 def test_unsupported_values_are_refused_before_anything_is_written(tmp_path):
     with pytest.raises(TypeError, match="cannot store a object at 'x.y'"):
         nn.save({"x": {"y": object()}}, tmp_path / "bad.npz")
