@@ -1,0 +1,62 @@
+"""Run in a fresh process by ``cases_memory``: peak resident memory of a few training steps of one framework.
+
+``python -m benchmarks.memory_child {tapegrad|torch} BATCH SIZE`` prints one JSON line.  Only the framework
+measured is imported (torch's import alone is a few hundred MB of resident memory).  The peak is the kernel's
+``ru_maxrss`` (resident set high-water mark); the baseline is VmRSS read from /proc after the imports, the
+model and the batch exist and before the first step, so ``step_mb = peak - baseline`` is the memory the
+training step itself needs (activations, tape, gradients, optimizer state, scratch buffers).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+
+STEPS = 3
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main(framework: str, batch: int, size: int, threads: int) -> dict[str, float]:
+    from benchmarks import model as ref
+
+    x, y = ref.batch(batch, size)
+    if framework == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
+        m = ref.torch_model(size)
+        opt = torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9)
+        tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+        step = ref.torch_step
+    else:
+        from tapegrad.autograd import Tensor
+        from tapegrad.nn import optim
+
+        try:
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(threads, user_api="blas")
+        except ImportError:
+            pass
+        m = ref.tapegrad_model(size)
+        opt = optim.SGD(m.parameters(), lr=0.01, momentum=0.9)
+        tx, ty = Tensor(x), Tensor(y)
+        step = ref.tapegrad_step
+    baseline = rss_mb()
+    for _ in range(STEPS):
+        step(m, opt, tx, ty)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return {"baseline_mb": baseline, "peak_mb": peak, "step_mb": peak - baseline}
+
+
+if __name__ == "__main__":
+    name, n, s, t = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    print(json.dumps(main(name, n, s, t)))
