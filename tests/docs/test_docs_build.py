@@ -32,6 +32,8 @@ API_PAGES = {
     "tapegrad.nn.functional": "api/nn_functional.html",
     "tapegrad.nn.optim": "api/nn_optim.html",
     "tapegrad.nn.optim.lr_scheduler": "api/nn_optim.html",
+    "tapegrad.nn.data": "api/nn_data.html",
+    "tapegrad.nn.data.transforms": "api/nn_data.html",
     "tapegrad.viz": "api/viz.html",
 }
 
