@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from tapegrad.autograd import Tensor, no_grad
 
-from .project import inspection_mode, model_dtype
+from .project import inspection_mode, model_device, model_dtype
 
 
 class Occlusion(NamedTuple):
@@ -79,7 +79,7 @@ def occlusion(
     rows, cols = (h - kh) // sh + 1, (w - kw) // sw + 1
 
     def classify(batch: np.ndarray) -> np.ndarray:
-        out = model(Tensor(batch)).numpy()
+        out = model(Tensor(batch, device=model_device(model))).numpy()
         return _softmax(out) if apply_softmax else out
 
     with inspection_mode(model), no_grad():

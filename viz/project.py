@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from tapegrad.autograd import Tensor, enable_grad
-from tapegrad.autograd.backend import array_module
+from tapegrad.autograd.backend import array_module, device_of, to_device
 from tapegrad.autograd.errors import ShapeError, describe
 
 from .tape import walk
@@ -103,8 +103,18 @@ def model_dtype(model: Any) -> Any:
     return None
 
 
-def as_image_batch(x: Any, dtype: Any = None) -> Tensor:
-    """An (N, C, H, W) float tensor requiring grad, from a tensor or array: a batch or one (C, H, W) image."""
+def model_device(model: Any) -> str:
+    """Where the model's parameters live ('cpu' or 'cuda'); images are moved there."""
+    for p in model.parameters() if hasattr(model, "parameters") else ():
+        return device_of(p.data)
+    return "cpu"
+
+
+def as_image_batch(x: Any, dtype: Any = None, device: str | None = None, repeat: int = 1) -> Tensor:
+    """An (N, C, H, W) float tensor requiring grad, from a tensor or array: a batch or one (C, H, W) image.
+
+    Always a fresh leaf (the caller's array is never modified); ``repeat`` stacks copies of one image.
+    """
     data = x.data if isinstance(x, Tensor) else np.asarray(x)
     if data.ndim == 3:
         data = data[None]
@@ -112,7 +122,10 @@ def as_image_batch(x: Any, dtype: Any = None) -> Tensor:
         data = data.astype(np.float32)
     if dtype is not None:
         data = data.astype(dtype, copy=False)
-    return Tensor._make(data.copy(), None, 0).requires_grad_()
+    if device is not None:
+        data = to_device(data, device)
+    data = array_module(data).repeat(data, repeat, axis=0) if repeat > 1 else data.copy()
+    return Tensor._make(data, None, 0).requires_grad_()
 
 
 def _strongest(
@@ -194,13 +207,13 @@ class _Projector:
                     "project: with a captured activation, pass the very input Tensor (requires_grad)"
                 )
             return self._project_tensor(layer, x, channel, position)
-        images = as_image_batch(x, model_dtype(self.model))
+        images = as_image_batch(x, model_dtype(self.model), model_device(self.model))
         count = max(
             len(channel) if isinstance(channel, (list, np.ndarray)) else 1,
             len(position) if isinstance(position, list) else 1,
         )
         if images.shape[0] == 1 and count > 1:
-            images = as_image_batch(np.repeat(images.data, count, axis=0))
+            images = as_image_batch(images, repeat=count)
         module = find_module(self.model, layer)
         with inspection_mode(self.model), enable_grad(), capture(module) as outputs:
             self.model(images)

@@ -103,11 +103,11 @@ def receptive_field(model: Any, layer: Any, input_shape: tuple[int, ...]) -> Fie
 
     ``layer`` is a module name or module (as for ``DeconvNet.project``).
     """
-    from .project import find_module, inspection_mode
+    from .project import find_module, inspection_mode, model_device
 
     module = find_module(model, layer)
     dtype = next(iter(model.parameters())).dtype if any(True for _ in model.parameters()) else np.float32
-    x = Tensor(np.zeros((1,) + tuple(input_shape), dtype=dtype))
+    x = Tensor(np.zeros((1,) + tuple(input_shape), dtype=dtype), device=model_device(model))
     with inspection_mode(model):
         calls = _leaf_calls(model, module, x)
     size, jump, offset = [1, 1], [1, 1], [0, 0]

@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 from tapegrad.autograd import Tensor, no_grad
+from tapegrad.autograd.backend import to_device
 
-from .project import METHOD_CLASSES, find_module, inspection_mode
+from .project import METHOD_CLASSES, as_image_batch, find_module, inspection_mode, model_device, model_dtype
 from .render import normalize
 from .similarity import spearman, ssim
 
@@ -82,16 +83,14 @@ def sanity_check(
     ...}`` where entry ``i`` compares the maps after randomising ``layers[1..i]`` with the original ones
     (entry 0 is 1.0 by construction); with ``keep_maps`` also ``method + "_maps"``: the reduced maps per step.
     """
-    from .project import as_image_batch
-
-    images = as_image_batch(x)
+    images = as_image_batch(x, model_dtype(model), model_device(model))
     find_module(model, layer)
     order = parameterised_layers(model, images.detach())
     rng = np.random.default_rng(seed)
     base = {}
     selections: dict[str, Any] = {}
     for method in methods:
-        result = METHOD_CLASSES[method](model).project(images.data, layer, channel=channel)
+        result = METHOD_CLASSES[method](model).project(images, layer, channel=channel)
         selections[method] = [c for c, _ in result.selections]
         base[method] = _reduce(result.maps, absolute)
     out: dict[str, Any] = {"layers": ["original"] + order[::-1]}
@@ -103,11 +102,11 @@ def sanity_check(
     modules = dict(copy_model.named_modules())
     for name in order[::-1]:
         for p in modules[name].parameters(recurse=False):
-            std = float(np.std(p.data))
-            p.data[...] = (rng.standard_normal(p.shape) * std).astype(p.data.dtype)
+            std = float(p.data.std())
+            p.data[...] = to_device((rng.standard_normal(p.shape) * std).astype(p.data.dtype), p.device)
         for method in methods:
             result = METHOD_CLASSES[method](copy_model).project(
-                images.data, layer, channel=selections[method]
+                images, layer, channel=selections[method]
             )
             maps = _reduce(result.maps, absolute)
             out[method]["spearman"].append(

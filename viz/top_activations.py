@@ -16,7 +16,7 @@ import numpy as np
 from tapegrad.autograd import Tensor, no_grad
 from tqdm.auto import tqdm
 
-from .project import METHOD_CLASSES, capture, find_module, inspection_mode, model_dtype
+from .project import METHOD_CLASSES, capture, find_module, inspection_mode, model_device, model_dtype
 from .receptive_field import Field, crop, receptive_field
 
 
@@ -100,6 +100,7 @@ def top_activations(
         raise ValueError("top_activations: the data set is empty")
     first = _image(dataset[0])
     dtype = model_dtype(model) or (first.dtype if first.dtype.kind == "f" else np.float32)
+    device = model_device(model)
     top: RunningTopK | None = None
     wanted = None if channels is None else np.asarray(list(channels), dtype=np.int64)
     bar = tqdm(total=n, desc=f"top activations of {name}", unit="img", disable=not progress)
@@ -108,7 +109,7 @@ def top_activations(
             stop = min(start + batch_size, n)
             batch = np.stack([_image(dataset[i]) for i in range(start, stop)]).astype(dtype, copy=False)
             outputs.clear()
-            model(Tensor(batch))
+            model(Tensor(batch, device=device))
             act = outputs[0].numpy()
             act = act.reshape(
                 act.shape[0], act.shape[1], -1

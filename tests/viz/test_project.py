@@ -201,7 +201,7 @@ def test_project_function_and_bad_arguments() -> None:
 
 
 def test_batch_norm_avg_pool_and_leaky_relu_match_torch() -> None:
-    """Batch norm in eval is its affine scale, average pooling its adjoint, leaky relu a leaky rectification."""
+    """Batch norm in eval is its affine scale, average pooling its adjoint, leaky relu a leaky rectifier."""
     from tapegrad.autograd import manual_seed
 
     manual_seed(7)
