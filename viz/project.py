@@ -47,23 +47,37 @@ class Projection(NamedTuple):
 def find_module(model: Any, layer: Any) -> Any:
     """A module of ``model`` by name (as ``named_modules()`` spells it) or the module itself."""
     if isinstance(layer, str):
-        modules = dict(model.named_modules())
-        if layer not in modules:
-            names = ", ".join(repr(n) for n in modules if n) or "(none)"
-            raise KeyError(f"project: the model has no layer named {layer!r}; its layers are {names}")
-        return modules[layer]
+        for name, module in model.named_modules():
+            if name == layer:
+                return module
+        names = ", ".join(repr(n) for n, _ in model.named_modules() if n) or "(none)"
+        raise KeyError(f"project: the model has no layer named {layer!r}; its layers are {names}")
     if any(m is layer for _, m in model.named_modules()):
         return layer
     raise ValueError(f"project: {type(layer).__name__} is not one of the model's modules")
 
 
+class LayerReached(BaseException):
+    """Raised by ``capture(..., stop=True)`` to end a forward pass once the layer has run.
+
+    A BaseException, so that a model's own ``except Exception`` cannot swallow it.
+    """
+
+
 @contextlib.contextmanager
-def capture(module: Any) -> Iterator[list[Tensor]]:
-    """Record every output of ``module`` during the ``with`` block (a temporary forward hook)."""
+def capture(module: Any, stop: bool = False) -> Iterator[list[Tensor]]:
+    """Record every output of ``module`` during the ``with`` block (a temporary forward hook).
+
+    With ``stop=True`` the forward pass ends right after the module's first call (the layers above it are
+    not needed to look at it): the ``with`` block then ends with :class:`LayerReached`, which the caller
+    catches.
+    """
     outputs: list[Tensor] = []
 
     def hook(mod: Any, inputs: Any, output: Any) -> None:
         outputs.append(output[0] if isinstance(output, (tuple, list)) else output)
+        if stop:
+            raise LayerReached
 
     handle = module.register_forward_hook(hook)
     try:
@@ -96,10 +110,9 @@ def inspection_mode(model: Any) -> Iterator[None]:
 
 
 def model_dtype(model: Any) -> Any:
-    """The dtype of the model's first floating parameter (images are cast to it), or None."""
+    """The dtype of the model's first parameter when floating (images are cast to it), or None."""
     for p in model.parameters() if hasattr(model, "parameters") else ():
-        if p.data.dtype.kind == "f":
-            return p.data.dtype
+        return p.data.dtype if p.data.dtype.kind == "f" else None
     return None
 
 
@@ -188,9 +201,9 @@ class _Projector:
             Images (N, C, H, W) or one image (C, H, W), as a Tensor or array.  With one image and several
             selections the image is repeated, one projection per selection, in a single batched pass.
         layer
-            A module name from ``model.named_modules()``, the module itself, or a Tensor captured from a
-            forward hook during a pass the caller ran on ``x`` (then ``x`` must be that very Tensor,
-            requiring grad).
+            A module name from ``model.named_modules()``, the module itself (its first call in the forward
+            pass is projected), or a Tensor captured from a forward hook during a pass the caller ran on
+            ``x`` (then ``x`` must be that very Tensor, requiring grad).
         channel, position
             Which activation to keep; ``None`` picks the strongest channel / its strongest position.  One
             value for all images or one per image.  ``position`` is a tuple over the layer's spatial axes
@@ -215,15 +228,14 @@ class _Projector:
         if images.shape[0] == 1 and count > 1:
             images = as_image_batch(images, repeat=count)
         module = find_module(self.model, layer)
-        with inspection_mode(self.model), enable_grad(), capture(module) as outputs:
-            self.model(images)
+        outputs: list[Tensor] = []
+        try:  # the forward pass stops once the layer has run: nothing above it is needed
+            with inspection_mode(self.model), enable_grad(), capture(module, stop=True) as outputs:
+                self.model(images)
+        except LayerReached:
+            pass
         if not outputs:
             raise RuntimeError(f"project: layer {layer!r} was not called during the forward pass")
-        if len(outputs) > 1:
-            raise RuntimeError(
-                f"project: layer {layer!r} ran {len(outputs)} times in one forward pass; pass the "
-                "activation tensor you want instead of the module"
-            )
         return self._project_tensor(outputs[0], images, channel, position)
 
     def _project_tensor(self, activation: Tensor, images: Tensor, channel: Any, position: Any) -> Projection:

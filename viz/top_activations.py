@@ -16,7 +16,15 @@ import numpy as np
 from tapegrad.autograd import Tensor, no_grad
 from tqdm.auto import tqdm
 
-from .project import METHOD_CLASSES, capture, find_module, inspection_mode, model_device, model_dtype
+from .project import (
+    METHOD_CLASSES,
+    LayerReached,
+    capture,
+    find_module,
+    inspection_mode,
+    model_device,
+    model_dtype,
+)
 from .receptive_field import Field, crop, receptive_field
 
 
@@ -104,12 +112,15 @@ def top_activations(
     top: RunningTopK | None = None
     wanted = None if channels is None else np.asarray(list(channels), dtype=np.int64)
     bar = tqdm(total=n, desc=f"top activations of {name}", unit="img", disable=not progress)
-    with inspection_mode(model), no_grad(), capture(module) as outputs:
+    with inspection_mode(model), no_grad(), capture(module, stop=True) as outputs:
         for start in range(0, n, batch_size):
             stop = min(start + batch_size, n)
             batch = np.stack([_image(dataset[i]) for i in range(start, stop)]).astype(dtype, copy=False)
             outputs.clear()
-            model(Tensor(batch, device=device))
+            try:  # only the layers up to this one run
+                model(Tensor(batch, device=device))
+            except LayerReached:
+                pass
             act = outputs[0].numpy()
             act = act.reshape(
                 act.shape[0], act.shape[1], -1
