@@ -163,6 +163,17 @@ def _first_inside(taps: list, g: Geometry, xp: Any) -> Any:
     return xp.maximum(row_first, 0)[:, None] * g.kw + xp.maximum(col_first, 0)[None, :]
 
 
+def _has_empty_window(g: Geometry) -> bool:
+    """Whether a (dilated) window skips every input row or column, which only padding can cause."""
+    rows, cols = [False] * g.ho, [False] * g.wo
+    for i, j, (orows, ocols), _ in g.taps():
+        if j == 0:
+            rows[orows] = [True] * (orows.stop - orows.start)
+        if i == 0:
+            cols[ocols] = [True] * (ocols.stop - ocols.start)
+    return not (all(rows) and all(cols))
+
+
 def _pool_max_quadrants(x: Any, g: Geometry) -> tuple[Any, Any]:
     """2x2/2 without padding: the maximum of the four strided quadrants; ties keep the earlier quadrant."""
     xp = array_module(x)
@@ -251,11 +262,8 @@ def max_pool2d(
     sh, sw = pair(_stride(stride, kernel_size), "stride", op, 1)
     ph, pw = pair(padding, "padding", op, 0)
     dh, dw = pair(dilation, "dilation", op, 1)
-    if ph > ((kh - 1) * dh + 1) // 2 or pw > ((kw - 1) * dw + 1) // 2:
-        raise ValueError(
-            f"{op}: padding {(ph, pw)} must be at most half of the effective kernel size "
-            f"{((kh - 1) * dh + 1, (kw - 1) * dw + 1)} (kernel {(kh, kw)}, dilation {(dh, dw)})"
-        )
+    if ph > kh // 2 or pw > kw // 2:  # PyTorch's rule (on the undilated kernel)
+        raise ValueError(f"{op}: padding {(ph, pw)} must be at most half of the kernel size {(kh, kw)}")
     h, w = x.shape[2:]
     ho, wo = output_size(h, kh, sh, ph, dh, ceil_mode), output_size(w, kw, sw, pw, dw, ceil_mode)
     if ho <= 0 or wo <= 0:
@@ -264,6 +272,12 @@ def max_pool2d(
             f"{describe(x)} with padding {(ph, pw)}: the output would be {ho}x{wo}"
         )
     geometry = Geometry(kh, kw, sh, sw, ph, pw, dh, dw, h, w, ho, wo)
+    if _has_empty_window(geometry):
+        raise ShapeError(
+            f"{op}: with kernel {(kh, kw)}, dilation {(dh, dw)} and padding {(ph, pw)} some windows over "
+            f"{describe(x)} contain only padding (their maximum would be -inf and their index point outside "
+            "the input)"
+        )
     sink: list = []
     out = MaxPool2d.apply(x, geometry, sink=sink)
     if not batched:
