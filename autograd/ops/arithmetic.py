@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from ..function import Context, Function
 from ..tensor import DEFAULT_DTYPE, Tensor
 
@@ -125,6 +127,8 @@ class MatMul(Function):
 
 def _operand(x: Any, like: Any) -> Any:
     """Python numbers stay scalars (so float32 stays float32); arrays are wrapped."""
+    if isinstance(x, np.generic):  # NumPy scalars act as Python numbers, as in torch: float32 * np.float64(2)
+        return x.item()  # stays float32 (NumPy 2 alone would give float64; np.float64 is a float subclass)
     if isinstance(x, Tensor) or isinstance(x, (int, float, bool)):
         return x
     if hasattr(x, "shape"):
@@ -183,6 +187,7 @@ def matmul(a: Any, b: Any) -> Tensor:
     """``a @ b`` like ``torch.matmul``: 1-D operands are promoted to matrices and the added axis removed."""
     a = a if isinstance(a, Tensor) else Tensor(a)
     b = b if isinstance(b, Tensor) else Tensor(b)
+    a, b = _operands(a, b)  # an integer tensor meeting a float one takes its dtype, like torch
     if a.ndim == 0 or b.ndim == 0:
         from ..errors import ShapeError
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..backend import array_module
 from ..function import Context, Function
 from ..tensor import Tensor
@@ -42,6 +44,8 @@ class Maximum(Function):
 
 
 def _operand(x: Any) -> Any:
+    if isinstance(x, np.generic):  # a NumPy scalar acts as a Python number (float32 stays float32)
+        return x.item()
     return x if isinstance(x, (Tensor, int, float, bool)) else Tensor(x)
 
 

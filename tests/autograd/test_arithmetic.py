@@ -167,3 +167,17 @@ def test_integer_results_carry_no_graph() -> None:
     out = a * 2 + a
     assert out.grad_fn is None and not out.requires_grad
     np.testing.assert_array_equal(out.numpy(), np.array([3, 6, 9]))
+
+
+@pytest.mark.parametrize("scalar", [np.float64(2.5), np.float32(0.5), np.int64(3)])
+def test_numpy_scalars_act_as_python_numbers_like_torch(scalar) -> None:
+    x = np.array([1.0, -2.0], dtype=np.float32)
+    for fn in (lambda t: t * scalar, lambda t: scalar - t, lambda t: t**scalar, lambda t: t / scalar):
+        check_op(fn, fn, [x])
+
+
+def test_integer_matrix_times_float_matrix_takes_the_float_dtype() -> None:
+    # torch refuses int64 @ float32 outright; tapegrad promotes as it does for * (to float32, not float64)
+    ints = np.array([[1, 2], [3, 4]])
+    floats = np.random.default_rng(0).standard_normal((2, 3)).astype(np.float32)
+    check_op(lambda a, b: a @ b, lambda a, b: a.float() @ b, [ints, floats])
