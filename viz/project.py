@@ -222,7 +222,7 @@ class _Projector:
             return self._project_tensor(layer, x, channel, position)
         images = as_image_batch(x, model_dtype(self.model), model_device(self.model))
         count = max(
-            len(channel) if isinstance(channel, (list, np.ndarray)) else 1,
+            1 if channel is None or isinstance(channel, (int, np.integer)) else len(channel),
             len(position) if isinstance(position, list) else 1,
         )
         if images.shape[0] == 1 and count > 1:

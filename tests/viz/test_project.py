@@ -225,3 +225,43 @@ def test_batch_norm_avg_pool_and_leaky_relu_match_torch() -> None:
         signal = value if value > 0 else 0.2 * value  # through the leaky rectification
         expected = signal * leaky[1].weight.numpy()[c]
         np.testing.assert_allclose(maps.ravel(), expected, rtol=1e-12)
+
+
+class Reuse(nn.Module):
+    """One ReLU module called twice, a functional relu, and F.max_pool2d: every rectifier is a Relu node."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1, self.conv2 = nn.Conv2d(2, 3, 3), nn.Conv2d(3, 4, 2, stride=2)
+        self.relu = nn.ReLU()
+
+    def forward(self, x: Tensor) -> Tensor:
+        from tapegrad.nn import functional as F
+
+        h = self.relu(F.max_pool2d(self.conv1(x), 2, stride=1))
+        return F.relu(self.relu(self.conv2(h)) - 0.1)
+
+
+def test_reused_and_functional_relus_follow_the_method() -> None:
+    import torch
+    from tapegrad.autograd import manual_seed
+
+    from tests.viz.nets import RELU
+
+    manual_seed(4)
+    model = Reuse().to(dtype=np.float64)
+    images = np.random.default_rng(4).standard_normal((2, 2, 9, 8))
+    w1, b1, w2, b2 = (torch.tensor(p.numpy()) for p in (model.conv1.weight, model.conv1.bias,
+                                                        model.conv2.weight, model.conv2.bias))
+    for method, cls in METHODS.items():
+        ours = cls(model).project(images, "", channel=[1, 3])  # "" is the model itself: its output
+        relu = RELU[method]
+        x = torch.tensor(images, requires_grad=True)
+        h = relu(torch.nn.functional.max_pool2d(torch.nn.functional.conv2d(x, w1, b1), 2, stride=1))
+        out = relu(relu(torch.nn.functional.conv2d(h, w2, b2, stride=2)) - 0.1)
+        seed = torch.zeros_like(out)
+        for i, (c, pos) in enumerate(ours.selections):
+            seed[(i, c) + pos] = out[(i, c) + pos].detach()
+        (theirs,) = torch.autograd.grad(out, x, seed)
+        assert (ours.values > 0).all() and (np.abs(ours.maps).reshape(2, -1).max(axis=1) > 0).all()
+        assert_close(ours.maps, theirs, np.float64)
