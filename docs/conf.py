@@ -63,4 +63,5 @@ html_theme_options = {
     "page_width": "1100px",
     "sidebar_width": "240px",
 }
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["tapegrad.css"]

@@ -2,8 +2,9 @@
 
 * When a page under ``tutorials/`` (or another page matched by ``tutorial_pages``) is read, its
   ```` ```python ```` blocks run in order in one namespace, with ``docs/_generated/<page>/`` as the current
-  directory (see :mod:`tutorial_code`).  What each block prints is inserted under it as a ```` ```text ````
-  block, so the numbers on the page are the numbers the code gives today.  A block that raises is a build
+  directory (see :mod:`tutorial_code`).  What each block prints is inserted under it as a text block of class
+  ``tutorial-output`` (styled in ``_static/tapegrad.css``), so the numbers on the page are the numbers the
+  code gives today.  A block that raises is a build
   warning naming the page and line (an error under ``-W``).
 * ``{tutorial-figure} name.svg`` shows a picture that the page's code wrote into its working directory (a
   computation graph, a deconvnet grid).  Nothing generated is committed: the pictures are redrawn on every
@@ -58,7 +59,8 @@ def execute_tutorial(app: Sphinx, docname: str, source: list[str]) -> None:
     for block, output in zip(blocks, outputs, strict=True):
         pieces.append(text[start:block.end])
         if output.strip():
-            pieces.append("\n\n```text\n" + output.rstrip("\n").replace("```", "'''") + "\n```\n")
+            body = output.rstrip("\n").replace("```", "'''")
+            pieces.append("\n\n```{code-block} text\n:class: tutorial-output\n\n" + body + "\n```\n")
         start = block.end
     pieces.append(text[start:])
     source[0] = "".join(pieces)

@@ -85,4 +85,14 @@ def test_every_public_name_is_in_the_api_reference(built_site: Path, module_name
 def test_tutorial_output_is_on_the_page(built_site: Path) -> None:
     """The build ran the tutorials: what their code printed is shown under it."""
     html = (built_site / "tutorials" / "property_testing.html").read_text(encoding="utf-8")
+    assert "tutorial-output" in html
     assert "first order : True" in html
+
+
+def test_tutorial_pictures_are_generated(built_site: Path) -> None:
+    """Pictures drawn by the tutorials' code (Pillow grids always; graphs when Graphviz's dot exists)."""
+    images = {p.name for p in (built_site / "_images").iterdir()}
+    expected = {"methods.png", "top9_conv2.png", "occlusion.png", "filters_conv1.png"}
+    if shutil.which("dot"):
+        expected |= {"worked_example.svg", "spiralnet.svg", "second_order.svg"}
+    assert expected <= images, f"missing pictures: {sorted(expected - images)}"
