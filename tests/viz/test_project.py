@@ -254,7 +254,7 @@ def test_reused_and_functional_relus_follow_the_method() -> None:
     w1, b1, w2, b2 = (torch.tensor(p.numpy()) for p in (model.conv1.weight, model.conv1.bias,
                                                         model.conv2.weight, model.conv2.bias))
     for method, cls in METHODS.items():
-        ours = cls(model).project(images, "", channel=[1, 3])  # "" is the model itself: its output
+        ours = cls(model).project(images, "")  # "" is the model itself: its output
         relu = RELU[method]
         x = torch.tensor(images, requires_grad=True)
         h = relu(torch.nn.functional.max_pool2d(torch.nn.functional.conv2d(x, w1, b1), 2, stride=1))
