@@ -1,0 +1,5 @@
+"""``python -m tapegrad ...`` is the ``tapegrad`` command."""
+
+from tapegrad.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,144 @@
+"""``tapegrad``: the command line.  ``main(argv) -> exit status``.
+
+Only the standard library is imported here, so that ``--threads`` can still configure the BLAS library before
+NumPy loads (see ``threads.py``).  Bad arguments exit with status 2 (argparse's usage line); bad data, a
+missing file or any tapegrad error print one ``tapegrad: error: ...`` line and exit with status 1, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+from .threads import limit_blas_threads
+
+DEMO_OUT = "runs/demo"
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to compute (default cpu)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="BLAS threads (default 1: faster for this small network; 0 = the library's choice)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _viz_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--viz-channels", type=_positive, default=8,
+                   help="feature maps per layer in the top-9 grids (default 8)")
+    p.add_argument("--top-images", type=_positive, default=None,
+                   help="images scanned for the top activations (default: the whole held-out set)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tapegrad", description=(
+        "Train a small CNN and see what it learned (Zeiler & Fergus deconvnet), on NumPy."))
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    demo = sub.add_parser("demo", help="the whole experiment in one command: train, evaluate, write a report",
+                          description="Train the reference CNN on the embedded shirt-vs-not-shirt data set, "
+                          "evaluate it, and write an HTML report with the visualisations.")
+    demo.add_argument("--out", default=DEMO_OUT, help=f"report folder (default {DEMO_OUT})")
+    demo.add_argument("--epochs", type=_positive, default=None, help="training epochs (default 15)")
+    demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    demo.add_argument("--limit", type=_positive, default=None,
+                      help="use only N training images and at most N validation/test images (a quick check)")
+    demo.add_argument("--image-size", type=_positive, default=None, help="resize the images (default 28)")
+    _viz_options(demo)
+    _common(demo)
+
+    train = sub.add_parser("train", help="train on the embedded set, Fashion-MNIST or a folder of images",
+                           description="Train the reference CNN. DATA is 'embedded', 'fashion-mnist' or a "
+                           "folder with one sub-folder per class (or train/ val/ test/ folders of such).")
+    train.add_argument("--data", default="embedded", help="embedded | fashion-mnist | DIR (default embedded)")
+    train.add_argument("--image-size", type=_positive, default=None,
+                       help="resize images to N x N (default: 28 for Fashion-MNIST data, 224 for folders)")
+    train.add_argument("--channels", type=int, choices=(1, 3), default=None,
+                       help="1 = grey, 3 = colour (default: 1 for Fashion-MNIST, 3 for folders)")
+    train.add_argument("--epochs", type=_positive, default=None, help="epochs (default 15)")
+    train.add_argument("--batch-size", type=_positive, default=None, help="batch size (default 32)")
+    train.add_argument("--lr", type=float, default=None, help="learning rate (default 3e-3)")
+    train.add_argument("--optimizer", choices=("sgd", "adam", "adamw"), default=None, help="default adamw")
+    train.add_argument("--weight-decay", type=float, default=None)
+    train.add_argument("--augment", choices=("none", "flip", "crop", "flip+crop"), default=None,
+                       help="training augmentation (default flip)")
+    train.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
+    train.add_argument("--limit", type=_positive, default=None, help="use only the first N training images")
+    train.add_argument("--resume", metavar="CKPT", default=None,
+                       help="continue the run saved in CKPT (its settings are used; --epochs may extend it)")
+    train.add_argument("--out", default=None, help="output folder (default runs/train, or the checkpoint's)")
+    train.add_argument("--report", action="store_true", help="also write the HTML report with visualisations")
+    _viz_options(train)
+    _common(train)
+
+    evaluate = sub.add_parser("evaluate", help="accuracy of a checkpoint on held-out data")
+    evaluate.add_argument("--checkpoint", required=True)
+    evaluate.add_argument("--data", default=None, help="default: the data the checkpoint was trained on")
+    evaluate.add_argument("--split", choices=("val", "test"), default=None,
+                          help="default: test when the data has a test set, else val")
+    _common(evaluate)
+
+    visualize = sub.add_parser("visualize", help="deconvnet pictures of one layer of a checkpoint")
+    visualize.add_argument("--checkpoint", required=True)
+    visualize.add_argument("--layer", required=True, help="a layer name, e.g. conv2 or relu2 (see --help)")
+    visualize.add_argument("--image", default=None,
+                           help="an image file: project its strongest activations (default: top-9 over the "
+                           "held-out set)")
+    visualize.add_argument("--method", choices=("deconvnet", "guided", "saliency"), default="deconvnet")
+    visualize.add_argument("--out", default="runs/visualize", help="output folder (default runs/visualize)")
+    _viz_options(visualize)
+    _common(visualize)
+
+    graph = sub.add_parser("graph", help="the computation graph of a checkpoint's model (SVG, PNG or DOT)")
+    graph.add_argument("--checkpoint", required=True)
+    graph.add_argument("--out", default="graph.svg", help="graph.svg, graph.png or graph.dot")
+    graph.add_argument("--forward", action="store_true", help="draw arrows in the forward direction")
+    _common(graph)
+    return parser
+
+
+def _warning_line(message: Any, category: Any, filename: str, lineno: int, line: str | None = None) -> str:
+    return f"tapegrad: warning: {message}\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``tapegrad`` command line; returns the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: usage error (2) or --help (0)
+        return int(exc.code or 0)
+    limit_blas_threads(args.threads)
+    old_format = warnings.formatwarning
+    warnings.formatwarning = _warning_line
+    try:
+        from tapegrad.autograd.errors import TapegradError
+
+        from . import commands
+
+        try:
+            return getattr(commands, args.command)(args)
+        except KeyboardInterrupt:
+            print("tapegrad: interrupted (the last finished epoch's checkpoint is intact; continue with "
+                  "--resume)", file=sys.stderr)
+            return 130
+        except (TapegradError, OSError, ValueError, ArithmeticError, KeyError) as exc:
+            message = str(exc) if not isinstance(exc, KeyError) else f"missing entry {exc}"
+            print(f"tapegrad: error: {message}".splitlines()[0], file=sys.stderr)
+            return 1
+    finally:
+        warnings.formatwarning = old_format
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

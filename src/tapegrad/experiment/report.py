@@ -1,0 +1,316 @@
+"""The report of a run: metrics, curves, graph, filters, ZF-style pictures, sanity scores and ``index.html``.
+
+Each section is written independently: if one fails (say, a visualisation the installed tapegrad lacks), the
+report says so in a visible note instead of stopping, and ``index.html`` only ever links files that exist.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tapegrad.autograd import Tensor
+
+from .curves import plot_history
+from .datasets import eval_transform, with_transform
+from .html import write_index
+from .pictures import heat_image, labelled_row, stack_rows
+from .training import RunResult, evaluate
+
+
+@dataclass
+class ReportOptions:
+    """How much to visualise: the demo's defaults take well under a minute on two cores."""
+
+    channels: int = 8  # feature maps per conv layer in the top-9 grids (the first ones)
+    k: int = 9  # top activations per feature map
+    top_images: int | None = None  # images scanned for the top activations (None: the whole test set)
+    occlusion_images: int = 4
+    misclassified: int = 8
+    sanity_images: int = 16
+    progress: bool = True
+
+
+@dataclass
+class Section:
+    """One block of ``index.html``: a title, pictures with captions, or a note."""
+
+    title: str
+    text: str = ""
+    figures: list[tuple[str, str]] = field(default_factory=list)  # (file name, caption)
+    note: str = ""
+    preformatted: str = ""
+
+
+def _pil_scale(size: int) -> int:
+    return max(1, 112 // size)
+
+
+def _to_image(x: np.ndarray) -> Any:
+    from tapegrad.viz import to_pil
+
+    return x if x is None else to_pil(x, "minmax", scale=_pil_scale(x.shape[-1]))
+
+
+class Report:
+    """Collects the sections while each is written; ``finish`` writes ``metrics.json`` and ``index.html``."""
+
+    def __init__(self, out: Path, progress: bool) -> None:
+        self.out = out
+        self.sections: list[Section] = []
+        self.progress = progress
+        self.timings: dict[str, float] = {}
+
+    def section(self, title: str, build: Callable[[], Section]) -> None:
+        began = time.perf_counter()
+        try:
+            section = build()
+        except Exception as exc:  # a broken picture must not cost the user the rest of the report
+            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            section = Section(title, note=f"This section could not be produced: {detail}")
+            if self.progress:
+                print(f"report: {title}: skipped ({detail})")
+        self.timings[title] = round(time.perf_counter() - began, 2)
+        section.figures = [(f, c) for f, c in section.figures if (self.out / f).is_file()]
+        self.sections.append(section)
+
+
+def write_report(run: RunResult, out: str | Path, options: ReportOptions | None = None,
+                 extra_metrics: dict[str, Any] | None = None, started: float | None = None) -> Path:
+    """Write the whole report of ``run`` into ``out`` and return the path of ``index.html``."""
+    options = options or ReportOptions()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    model, data, config = run.model.eval(), run.data, run.config
+    transform = eval_transform(data.mean, data.std)
+    val = with_transform(data.val, transform)
+    test = with_transform(data.test, transform)
+    report = Report(out, options.progress)
+    results: dict[str, Any] = {}
+    for name, ds in (("validation", val), ("test", test)):
+        if ds is not None and len(ds):
+            results[name] = evaluate(model, ds, device=config.device)
+    held_out = test if test is not None else val
+    held_name = "test" if test is not None else "validation"
+
+    metrics: dict[str, Any] = {
+        "data": data.description, "classes": data.classes, "config": config.to_dict(),
+        "model": {"layers": model.layer_names, "parameters": int(sum(p.size for p in model.parameters()))},
+        "epochs_trained": len(run.history), "train_seconds": round(run.train_seconds, 2),
+        "history": run.history,
+    }
+    for name, r in results.items():
+        metrics[f"{name}_accuracy"] = r["accuracy"]
+        metrics[f"{name}_loss"] = r["loss"]
+        metrics[f"{name}_images"] = r["n"]
+        metrics[f"{name}_confusion"] = r["confusion"].tolist()
+    metrics.update(extra_metrics or {})
+
+    summary = Section("Results", text=_summary_text(metrics, data.classes))
+    report.sections.append(summary)
+    report.section("Training curves", lambda: _curves(run, out))
+    if run.checkpoint is not None and run.checkpoint.is_file():
+        report.sections.append(Section("Checkpoint", text=(
+            f"<a href='{run.checkpoint.name}'>{run.checkpoint.name}</a>: weights, optimizer, scheduler, RNG "
+            "state and configuration (a NumPy .npz archive without pickle). Continue training with "
+            f"<code>tapegrad train --resume {run.checkpoint.name} --epochs N</code>; evaluate it with "
+            f"<code>tapegrad evaluate --checkpoint {run.checkpoint.name}</code>.")))
+    sample = held_out[0][0] if held_out is not None else val[0][0]
+    report.section("Computation graph", lambda: _graph(model, sample, out))
+    report.section("First-layer filters", lambda: _filters(model, out))
+    if held_out is not None:
+        report.section("Top-9 activations per feature map (Zeiler & Fergus, Fig. 2)",
+                       lambda: _top9(model, held_out, held_name, options, out))
+        report.section("Occlusion sensitivity (Zeiler & Fergus, Fig. 7)",
+                       lambda: _occlusion(model, held_out, results[held_name], data.classes, options, out))
+        report.section("Where it goes wrong: misclassified images",
+                       lambda: _misclassified(model, held_out, results[held_name], data.classes, options,
+                                              out, metrics))
+        report.section("Sanity check (Adebayo et al., 2018)",
+                       lambda: _sanity(model, held_out, options, out, metrics))
+    metrics["report_seconds"] = report.timings
+    if started is not None:  # the whole job, from the start of training to here
+        metrics["wall_seconds"] = round(time.perf_counter() - started, 1)
+    (out / "metrics.json").write_text(json.dumps(_jsonable(metrics), indent=2) + "\n")
+    files = ("<a href='metrics.json'>metrics.json</a>: every figure on this page, the configuration and the "
+             "per-epoch history.")
+    report.sections.insert(1, Section("Files", text=files))
+    return write_index(out, report.sections, title="tapegrad: what did the network learn?")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value
+
+
+def _summary_text(metrics: dict[str, Any], classes: list[str]) -> str:
+    parts = [f"<p>Data: {metrics['data']}. Classes: {', '.join(classes)}.</p><ul>"]
+    for name in ("validation", "test"):
+        if f"{name}_accuracy" in metrics:
+            parts.append(f"<li><b>{name} accuracy: {metrics[f'{name}_accuracy']:.1%}</b> "
+                         f"({metrics[f'{name}_images']} images)</li>")
+    h = metrics["history"]
+    if h:
+        parts.append(f"<li>{metrics['epochs_trained']} epochs in {metrics['train_seconds']:.0f} s "
+                     f"({np.mean([r['images_per_second'] for r in h]):.0f} training images/s)</li>")
+    parts.append(f"<li>model: {metrics['model']['parameters']:,} parameters, layers "
+                 f"{' → '.join(metrics['model']['layers'])}</li></ul>")
+    if "test_confusion" in metrics:
+        rows = "".join(f"<tr><th>{classes[i]}</th>" + "".join(f"<td>{v}</td>" for v in row) + "</tr>"
+                       for i, row in enumerate(metrics["test_confusion"]))
+        head = "".join(f"<th>{c}</th>" for c in classes)
+        parts.append(f"<p>Test confusion matrix (rows: true class, columns: predicted):</p>"
+                     f"<table class='confusion'><tr><th></th>{head}</tr>{rows}</table>")
+    return "".join(parts)
+
+
+def _curves(run: RunResult, out: Path) -> Section:
+    plot_history(run.history, out / "curves.png")
+    return Section("Training curves", figures=[("curves.png", (
+        "Loss and accuracy per epoch on the training batches (blue: augmented images, dropout on, "
+        "label-smoothed loss) and on the validation images (orange: plain images, eval mode)."))])
+
+
+def _graph(model: Any, sample: Any, out: Path) -> Section:
+    from tapegrad.viz import draw_model, render_graph
+
+    x = Tensor(np.asarray(sample.numpy() if isinstance(sample, Tensor) else sample)[None])
+    graph = draw_model(model, x)
+    (out / "graph.dot").write_text(graph.source)
+    caption = ("The computation graph one forward pass records (one image): a node per op, parameters by "
+               "name, a box per module. Gradients flow along the arrows.")
+    if shutil.which("dot"):
+        render_graph(graph, out / "graph.svg")
+        return Section("Computation graph", figures=[("graph.svg", caption)],
+                       text="DOT source: <a href='graph.dot'>graph.dot</a>.")
+    return Section("Computation graph", text=(
+        "Graphviz's <code>dot</code> is not installed, so the graph is given as DOT text: "
+        "<a href='graph.dot'>graph.dot</a> (render it with <code>dot -Tsvg graph.dot</code>; "
+        "<code>apt-get install graphviz</code>)."))
+
+
+def _filters(model: Any, out: Path) -> Section:
+    from tapegrad.viz import filter_grid
+
+    weight = getattr(model, model.conv_layers[0]).weight
+    filter_grid(weight, mode="symmetric", scale=16).save(out / "filters_conv1.png")
+    return Section("First-layer filters", figures=[("filters_conv1.png", (
+        f"The {weight.shape[0]} learned 3x3 filters of conv1, grey = 0, bright = positive, dark = negative "
+        "(one symmetric scale per filter)."))])
+
+
+def _top9(model: Any, dataset: Any, name: str, options: ReportOptions, out: Path) -> Section:
+    from tapegrad.nn.data import Subset
+    from tapegrad.viz import top_activations, top_activations_grid
+
+    source = dataset if options.top_images is None else Subset(dataset, range(min(options.top_images,
+                                                                                   len(dataset))))
+    figures = []
+    for i, conv in enumerate(model.conv_layers, start=1):
+        layer = f"relu{i}"
+        width = getattr(model, conv).weight.shape[0]
+        channels = list(range(min(options.channels, width)))
+        result = top_activations(model, source, layer, channels=channels, k=options.k,
+                                 progress=options.progress)
+        file = f"top9_{conv}.png"
+        top_activations_grid(result, scale=_pil_scale(np.asarray(source[0][0]).shape[-1])).save(out / file)
+        figures.append((file, (
+            f"{conv} (after {layer}): feature maps {channels[0]}–{channels[-1]} of {width}, one row each. "
+            f"For the {options.k} strongest activations over the {len(source)} {name} images: the deconvnet "
+            "projection of that single activation to pixel space (left of each pair) beside the image patch "
+            "in its receptive field (right). Each projection is min-max normalised on its own.")))
+    return Section("Top-9 activations per feature map (Zeiler & Fergus, Fig. 2)", figures=figures, text=(
+        "As in Zeiler &amp; Fergus (2014), Fig. 2: higher layers respond to larger, more specific "
+        "structures."))
+
+
+def _occlusion_map(model: Any, image: np.ndarray, target: int) -> Any:
+    from tapegrad.viz import occlusion
+
+    size = max(3, image.shape[-1] // 5)
+    return occlusion(model, image, target=target, size=size, stride=max(1, size // 2), fill=0.0)
+
+
+def _occlusion(model: Any, dataset: Any, result: dict[str, Any], classes: list[str], options: ReportOptions,
+               out: Path) -> Section:
+    correct = np.flatnonzero(result["predictions"] == result["labels"])
+    picks: list[int] = []
+    for c in range(len(classes)):  # a few correctly classified images of each class
+        members = [int(i) for i in correct if result["labels"][i] == c]
+        picks += members[: max(1, options.occlusion_images // len(classes))]
+    rows = []
+    for i in picks[: max(options.occlusion_images, 1)]:
+        image = np.asarray(dataset[i][0].numpy())
+        target = int(result["labels"][i])
+        occ = _occlusion_map(model, image, target)
+        pic = _to_image(image)
+        rows.append(labelled_row([pic, heat_image(occ.probabilities, pic.size)],
+                                 [f"#{i}: {classes[target]}", f"p({classes[target]}) {occ.baseline:.2f}"]))
+    stack_rows(rows).save(out / "occlusion.png")
+    return Section("Occlusion sensitivity (Zeiler & Fergus, Fig. 7)", figures=[("occlusion.png", (
+        "Left: a correctly classified test image. Right: the probability of its true class while a square "
+        "(about a fifth of the image wide, filled with the data set's mean) hides each place: blue = 0, "
+        "white = 0.5, red = 1. Blue regions are the ones the network needs."))])
+
+
+def _misclassified(model: Any, dataset: Any, result: dict[str, Any], classes: list[str],
+                   options: ReportOptions, out: Path, metrics: dict[str, Any]) -> Section:
+    from tapegrad.viz import DeconvNet
+
+    wrong = np.flatnonzero(result["predictions"] != result["labels"])
+    metrics["misclassified_count"] = int(len(wrong))
+    if not len(wrong):
+        return Section("Where it goes wrong: misclassified images",
+                       text="No held-out image was misclassified.")
+    shown = wrong[: options.misclassified]
+    images = np.stack([np.asarray(dataset[int(i)][0].numpy()) for i in shown])
+    predicted = result["predictions"][shown]
+    deconv = DeconvNet(model)
+    projection = deconv.project(images, "fc", channel=[int(p) for p in predicted]).maps
+    rows = []
+    for j, i in enumerate(shown):
+        truth, pred = int(result["labels"][i]), int(predicted[j])
+        occ = _occlusion_map(model, images[j], pred)
+        pic = _to_image(images[j])
+        rows.append(labelled_row(
+            [pic, _to_image(projection[j]), heat_image(occ.probabilities, pic.size)],
+            [f"#{i} true: {classes[truth]}", f"says {classes[pred]} ({result['probabilities'][i, pred]:.2f})",
+             f"occlusion p({classes[pred]})"]))
+    stack_rows(rows).save(out / "misclassified.png")
+    return Section("Where it goes wrong: misclassified images", figures=[("misclassified.png", (
+        f"{len(shown)} of the {len(wrong)} misclassified held-out images (the original: \"sometimes it does "
+        "not perform well\"). Per row: the image with its true class; the deconvnet projection of the wrong "
+        "class's score (what the network saw as evidence); the occlusion map of the wrong class's "
+        "probability (blue: hiding this place removes the wrong evidence)."))])
+
+
+def _sanity(model: Any, dataset: Any, options: ReportOptions, out: Path, metrics: dict[str, Any]) -> Section:
+    from tapegrad.viz import format_table, sanity_check
+
+    n = min(options.sanity_images, len(dataset))
+    x = np.stack([np.asarray(dataset[i][0].numpy()) for i in range(n)])
+    result = sanity_check(model, x)
+    table = format_table(result)
+    (out / "sanity.txt").write_text(table + "\n")
+    metrics["sanity_check"] = _jsonable({k: v for k, v in result.items() if not k.endswith("_maps")})
+    return Section("Sanity check (Adebayo et al., 2018)", preformatted=table, text=(
+        f"Cascading randomisation on {n} held-out images: the weights are replaced by random ones from the "
+        "top layer down, and after each step the maps of the predicted class are compared with the original "
+        "ones (Spearman rank correlation and SSIM, 1 = unchanged). A method whose maps stay similar while "
+        "the network is destroyed shows the image, not what the network learned. "
+        "Also in <a href='sanity.txt'>sanity.txt</a> and metrics.json."))
