@@ -128,6 +128,7 @@ def test_top_activations_match_brute_force(layer: str) -> None:
         if c == 0:  # the projection is the deconvnet's, cropped to the receptive field
             h = hits[0]
             full = DeconvNet(model).project(data.x[h.index], layer, channel=c, position=h.position).maps[0]
+            assert np.abs(full).max() > 0
             np.testing.assert_allclose(h.projection, crop(full, result.field, h.position))
             outside = full.copy()
             top, left, bottom, right = h.box
