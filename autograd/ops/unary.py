@@ -166,16 +166,23 @@ class ToDevice(Function):
         return ToDevice.apply(g, device=ctx.device)
 
 
+def _floating(x: Any) -> Any:
+    """Integer and bool tensors become float32 before a transcendental function, as in torch (not float64)."""
+    if isinstance(x, Tensor) and x.data.dtype.kind in "biu":
+        return Tensor._make(x.data.astype(np.float32), None, 0)
+    return x
+
+
 def exp(x: Tensor) -> Tensor:
-    return Exp.apply(x)
+    return Exp.apply(_floating(x))
 
 
 def log(x: Tensor) -> Tensor:
-    return Log.apply(x)
+    return Log.apply(_floating(x))
 
 
 def sqrt(x: Tensor) -> Tensor:
-    return Sqrt.apply(x)
+    return Sqrt.apply(_floating(x))
 
 
 def abs(x: Tensor) -> Tensor:  # noqa: A001 - mirrors torch.abs
@@ -187,15 +194,15 @@ def relu(x: Tensor) -> Tensor:
 
 
 def sigmoid(x: Tensor) -> Tensor:
-    return Sigmoid.apply(x)
+    return Sigmoid.apply(_floating(x))
 
 
 def tanh(x: Tensor) -> Tensor:
-    return Tanh.apply(x)
+    return Tanh.apply(_floating(x))
 
 
 def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    return Softplus.apply(x, beta=beta, threshold=threshold)
+    return Softplus.apply(_floating(x), beta=beta, threshold=threshold)
 
 
 def clip(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - torch's names

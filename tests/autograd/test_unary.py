@@ -115,3 +115,11 @@ def test_cast_to_integer_cuts_the_graph() -> None:
     assert as_int.dtype == np.int64 and not as_int.requires_grad
     assert t.float().dtype == np.float32 and t.float().requires_grad
     assert t.astype(np.float64) is t  # nothing to do: the same tensor
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "sqrt", "sigmoid", "tanh"])
+def test_integer_tensors_become_float32_like_torch(name: str) -> None:
+    ints = np.array([1, 2, 5])
+    ours, theirs = getattr(ag, name)(Tensor(ints)), getattr(torch, name)(torch.from_numpy(ints))
+    assert ours.dtype == theirs.numpy().dtype == np.float32
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
