@@ -8,6 +8,7 @@ import weakref
 
 import numpy as np
 import pytest
+import tapegrad.autograd as ag
 import torch
 from tapegrad.autograd import GraphError, ShapeError, Tensor, backward, grad
 
@@ -188,3 +189,40 @@ def test_backward_with_create_graph_records_the_gradient() -> None:
     (gg,) = grad(g.sum(), x)
     np.testing.assert_allclose(gg.numpy(), [12.0])
 
+
+
+def test_backward_in_several_threads_at_once() -> None:
+    import threading
+
+    rng = np.random.default_rng(7)
+    datas = [rng.standard_normal((4, 3)) for _ in range(4)]
+    results: dict[int, np.ndarray] = {}
+    errors: list[BaseException] = []
+
+    def work(i: int) -> None:
+        try:
+            x = Tensor(datas[i], requires_grad=True)
+            for _ in range(30):
+                ((x * x).tanh() @ x.T).sum().backward()
+            results[i] = x.grad.numpy()
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors
+    for i, data in enumerate(datas):
+        tx = torch.tensor(data, requires_grad=True)
+        ((tx * tx).tanh() @ tx.T).sum().backward()
+        np.testing.assert_allclose(results[i], 30 * tx.grad.numpy(), rtol=1e-10)
+
+
+def test_only_the_inputs_that_need_grad_get_it() -> None:
+    a, b = Tensor(np.ones(2), requires_grad=True), Tensor(np.full(2, 2.0))
+    y = ag.cat([a * b, b]).sum() + ag.where(b > 1, a, b).sum()
+    y.backward()
+    assert b.grad is None
+    np.testing.assert_array_equal(a.grad.numpy(), [3.0, 3.0])
