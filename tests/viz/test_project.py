@@ -269,3 +269,40 @@ def test_reused_and_functional_relus_follow_the_method() -> None:
         (theirs,) = torch.autograd.grad(out, x, seed)
         assert (ours.values > 0).all() and (np.abs(ours.maps).reshape(2, -1).max(axis=1) > 0).all()
         assert_close(ours.maps, theirs, np.float64)
+
+
+block = st.tuples(
+    st.integers(1, 3), st.integers(1, 2), st.integers(0, 1),  # conv kernel, stride, padding
+    st.one_of(st.none(), st.tuples(st.integers(2, 3), st.integers(1, 2), st.integers(0, 1))),  # max pool
+    st.integers(1, 3),  # output channels
+)
+
+
+@settings(max_examples=15)
+@given(st.lists(block, min_size=1, max_size=3), st.integers(7, 14), st.integers(7, 14), st.integers(0, 99))
+def test_random_conv_pool_stacks_match_torch(blocks: list, h: int, w: int, seed: int) -> None:
+    """Random stacks of conv (strides, paddings) -> max pool (often overlapping: stride < kernel) -> relu."""
+    from tapegrad.autograd import manual_seed
+
+    manual_seed(seed)
+    layers, channels = [], 2
+    for k, s, p, pool, out in blocks:
+        layers.append(nn.Conv2d(channels, out, k, stride=s, padding=min(p, k // 2)))
+        if pool is not None:
+            pk, ps, pp = pool
+            layers.append(nn.MaxPool2d(pk, stride=min(ps, pk), padding=min(pp, pk // 2)))
+        layers.append(nn.ReLU())
+        channels = out
+    model = nn.Sequential(*layers).to(dtype=np.float64)
+    images = np.random.default_rng(seed).standard_normal((2, 2, h, w))
+    try:
+        with no_grad():
+            model(Tensor(images))
+    except ValueError:
+        return  # the image is too small for this stack
+    last = len(layers) - 1
+    for method, cls in METHODS.items():
+        ours = cls(model).project(images, str(last))
+        if not (ours.values > 0).all():
+            continue  # a dead last layer projects to zero: nothing to compare
+        assert_close(ours.maps, torch_projection(model, images, last, ours.selections, method), np.float64)
