@@ -8,6 +8,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tapegrad.autograd import Tensor, grad
+from tapegrad.nn.functional import max_pool2d
 from tapegrad.nn.functional.conv import conv2d, conv_transpose2d
 from tapegrad.viz import conv_matrix, deconv_matrix, deconvolve, max_pool_switches, unpool
 
@@ -73,6 +74,14 @@ def test_slides_unpooling_and_deconvolution() -> None:
     np.testing.assert_allclose(added[1, 2], 1.40), np.testing.assert_allclose(added[1, 3], 1.51)
     np.testing.assert_allclose(added[2, 0], 1.71)
     np.testing.assert_allclose(added[added != written], 2 * written[added != written])
+
+    # tapegrad's max_pool2d records the same switches; PyTorch's max_unpool2d writes too (the slides' numbers)
+    _, indices = max_pool2d(Tensor(SLIDE_CONV[None, None]), 2, stride=1, return_indices=True)
+    np.testing.assert_array_equal(indices.numpy()[0, 0], switches)
+    theirs = torch.nn.functional.max_unpool2d(
+        torch.tensor(SLIDE_POOLED[None, None]), torch.tensor(switches[None, None]), 2, 1, output_size=(4, 4)
+    )
+    np.testing.assert_allclose(theirs.numpy()[0, 0], SLIDE_UNPOOLED, atol=1e-12)
 
     np.testing.assert_allclose(deconvolve(written, SLIDE_KERNEL, (5, 5)), SLIDE_DECONV[None], atol=1e-12)
     w = Tensor(SLIDE_KERNEL[None, None])
