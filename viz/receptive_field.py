@@ -114,7 +114,8 @@ def receptive_field(model: Any, layer: Any, input_shape: tuple[int, ...]) -> Fie
     layers = []
     image_shape = (int(input_shape[-2]), int(input_shape[-1]))
     for mod, in_shape, out_shape in calls:
-        if len(out_shape) < 4 or len(in_shape) < 4:
+        global_pool = len(out_shape) == 4 and out_shape[2:] == (1, 1) and not hasattr(mod, "kernel_size")
+        if len(out_shape) < 4 or len(in_shape) < 4 or global_pool:  # flattened or globally pooled
             return Field((image_shape[0], image_shape[1]), (0, 0), (0, 0), image_shape, whole_image=True)
         if hasattr(mod, "kernel_size") and not type(mod).__name__.startswith("ConvTranspose"):
             k = _pair(mod.kernel_size)

@@ -67,6 +67,8 @@ def test_receptive_field_matches_a_perturbation_check(spec: list, h: int, w: int
 def test_receptive_field_of_a_linear_layer_is_the_whole_image_and_crops_pad() -> None:
     model = small_cnn((1, 12, 10))
     assert receptive_field(model, "9", (1, 12, 10)).box(()) == (0, 0, 12, 10)
+    pooled = nn.Sequential(nn.Conv2d(1, 2, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    assert receptive_field(pooled, "1", (1, 9, 8)).box((0, 0)) == (0, 0, 9, 8)  # global pooling sees it all
     field = receptive_field(
         model, "3", (1, 12, 10)
     )  # conv3x3 pad 1, pool 3/2, conv (3,2) stride (1,2) pad (1,0)
