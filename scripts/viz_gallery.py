@@ -140,6 +140,8 @@ def main() -> None:
             f"({len(scan) / dt:.0f} images/s incl. the 72 projections)"
         )
         save(top_activations_grid(result, mode="symmetric", scale=4), out / f"zf_layer{layer}.png")
+        square = top_activations_grid(result, mode="symmetric", scale=4, layout="zf")
+        save(square, out / f"zf_layer{layer}_square.png")
 
     images = np.stack([test_set[i][0] for i in range(6)])
     rows = []

@@ -104,22 +104,36 @@ def top_activations_grid(
     scale: int = 3,
     pad: int = 2,
     channels: Sequence[int] | None = None,
+    layout: str = "rows",
 ) -> Image.Image:
-    """ZF Fig. 2 for one layer: a row per channel, each hit's projection beside its image patch.
+    """ZF Fig. 2 for one layer: each hit's deconvnet projection with its image patch.
 
-    ``mode`` normalises the projections (each on its own), ``patch_mode`` the image patches.
+    ``layout="rows"``: a row per channel, each projection right beside its patch.  ``layout="zf"``: the
+    paper's arrangement, per channel a square of the k projections beside the square of their k patches, the
+    channels tiled in a grid.  ``mode`` normalises the projections (each on its own), ``patch_mode`` the
+    image patches.
     """
-    rows = []
-    chosen = list(result.channels if channels is None else channels)
-    for channel in chosen:
-        pairs = []
-        for hit in result.hits[channel]:
-            proj = to_pil(hit.projection, mode, percentile, scale)
-            patch = to_pil(hit.patch, patch_mode, percentile, scale)
-            pairs.append(_beside(proj, patch, pad))
-        rows.append(grid(pairs, columns=len(pairs), pad=pad * 2, mode=None) if pairs else None)
-    rows = [r for r in rows if r is not None]
-    return grid(rows, columns=1, pad=pad * 2, background=200, mode=None)
+    if layout not in ("rows", "zf"):
+        raise ValueError(f"top_activations_grid: layout must be 'rows' or 'zf', got {layout!r}")
+    blocks = []
+    for channel in list(result.channels if channels is None else channels):
+        hits = result.hits[channel]
+        if not hits:
+            continue
+        projections = [to_pil(h.projection, mode, percentile, scale) for h in hits]
+        patches = [to_pil(h.patch, patch_mode, percentile, scale) for h in hits]
+        if layout == "rows":
+            pairs = [_beside(a, b, pad) for a, b in zip(projections, patches, strict=True)]
+            blocks.append(grid(pairs, columns=len(pairs), pad=pad * 2, mode=None))
+        else:
+            side = int(np.ceil(np.sqrt(len(hits))))
+            left = grid(projections, columns=side, pad=pad, mode=None)
+            right = grid(patches, columns=side, pad=pad, mode=None)
+            blocks.append(_beside(left, right, pad * 2))
+    if not blocks:
+        raise ValueError("top_activations_grid: no hits to draw")
+    columns = 1 if layout == "rows" else int(np.ceil(np.sqrt(len(blocks))))
+    return grid(blocks, columns=columns, pad=pad * 2, background=200, mode=None)
 
 
 def _beside(left: Image.Image, right: Image.Image, pad: int) -> Image.Image:

@@ -114,3 +114,10 @@ def test_zf_grid_puts_each_projection_beside_its_patch() -> None:
     top, left = first_row[0] + first_pair[0], first_row[1] + first_pair[1]
     assert pixels[top, left] == 0 and pixels[top, left + 1] == 255  # the projection, min-max normalised
     assert (pixels[top : top + 3, left + 4 : left + 7] == 128).all()  # its (constant) patch beside it
+
+    zf = top_activations_grid(TopActivations("x", [0, 4], hits, None), scale=1, pad=1, layout="zf")
+    # per channel: 2 hits in a 2-column square (2 * (3 + 1) + 1 = 9 wide, 5 high) beside the same for the
+    # patches (9 + 2 + 9 = 20); 2 channels in a 2-column grid padded by 2: 2 * (20 + 2) + 2 = 46, 5 + 4 = 9
+    assert zf.size == (46, 9)
+    with pytest.raises(ValueError, match="layout"):
+        top_activations_grid(TopActivations("x", [0], hits, None), layout="columns")
