@@ -177,7 +177,8 @@ class Function:
             bit <<= 1
         if "cupy" in _modules:
             _check_same_device(cls.__name__, args)
-        ctx = Context(cls, _needs_tuple(mask, len(args)), mask != 0)
+        needs = _NEEDS_CACHE.get((mask << 8) | len(args))
+        ctx = Context(cls, needs or _needs_tuple(mask, len(args)), mask != 0)
         try:
             raw = cls.forward(ctx, *arrays, **kwargs)
         except TapegradError:
@@ -240,7 +241,13 @@ def _resolve_saved(
     When what was saved is exactly the op's inputs (``a * b`` saves ``a, b``) the edge tuple is shared.
     """
     resolved = []
-    for value in values:
+    shared = len(values) == len(parents)
+    count = len(arrays)
+    for i, value in enumerate(values):
+        if i < count and arrays[i] is value and parents[i] is not None:  # the common case: input i itself
+            resolved.append(parents[i])
+            continue
+        shared = False
         if value is None or type(value) in _SCALARS or isinstance(value, Tensor):
             resolved.append(value)  # Python scalars, tensors and other constants stay as they are
             continue
@@ -258,7 +265,7 @@ def _resolve_saved(
         if found is None:
             found = Tensor._make(_ensure_array(value), None, 0) if hasattr(value, "shape") else value
         resolved.append(found)
-    if len(resolved) == len(parents) and all(r is p for r, p in zip(resolved, parents, strict=True)):
+    if shared:
         return parents
     return tuple(resolved)
 
