@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from tapegrad.nn.data import DataError, embedded, embedded_arrays
 from tapegrad.nn.data.fashion_mnist import DEFAULT_ROOT
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from tapegrad.nn.data import DataError, DatasetNotFoundError, FashionMNIST, read_idx, write_idx
 
 
@@ -51,7 +50,8 @@ def test_malformed_files_name_the_path(tmp_path: Path) -> None:
 
 def _fake_fashion(root: Path, gz: bool) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(1)
-    images, labels = rng.integers(0, 256, (5, 28, 28), dtype=np.uint8), rng.integers(0, 10, 5).astype(np.uint8)
+    images = rng.integers(0, 256, (5, 28, 28), dtype=np.uint8)
+    labels = rng.integers(0, 10, 5).astype(np.uint8)
     suffix = ".gz" if gz else ""
     for stem in ("train", "t10k"):
         write_idx(root / f"{stem}-images-idx3-ubyte{suffix}", images)

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-
 from tapegrad.nn.data import CorruptImageWarning, DataError, DataLoader, DatasetNotFoundError, ImageFolder
 from tapegrad.nn.data import transforms as T
 
 
-def make_folder(root: Path, per_class: int = 3, size: tuple[int, int] = (224, 224), corrupt: bool = True) -> Path:
+def make_folder(root: Path, per_class: int = 3, size: tuple[int, int] = (224, 224),
+                corrupt: bool = True) -> Path:
     """cat/ and not_cat/ with PNG and JPEG photos (one of another size, one grey), plus a broken JPEG."""
     rng = np.random.default_rng(0)
     for c, name in enumerate(("cat", "not_cat")):

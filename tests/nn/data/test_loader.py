@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from tapegrad.autograd import Tensor, manual_seed
 from tapegrad.nn.data import DataError, DataLoader, TensorDataset, random_split, split_indices
 
@@ -42,7 +41,8 @@ def test_unseeded_loader_follows_manual_seed() -> None:
 
 
 @pytest.mark.parametrize("n, batch, drop_last, sizes", [
-    (10, 4, False, [4, 4, 2]), (10, 4, True, [4, 4]), (8, 4, True, [4, 4]), (3, 5, False, [3]), (3, 5, True, []),
+    (10, 4, False, [4, 4, 2]), (10, 4, True, [4, 4]), (8, 4, True, [4, 4]), (3, 5, False, [3]),
+    (3, 5, True, []),
 ])
 def test_batch_sizes_and_len(n: int, batch: int, drop_last: bool, sizes: list[int]) -> None:
     loader = DataLoader(_indexed(n), batch, shuffle=True, drop_last=drop_last, seed=0)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
-
 from tapegrad.autograd import Tensor, manual_seed
 from tapegrad.nn.data import DataError
 from tapegrad.nn.data import transforms as T
