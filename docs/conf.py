@@ -32,6 +32,7 @@ extensions = [
     "sphinx.ext.mathjax",
     "myst_parser",
     "tutorial_runner",
+    "cli_help",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}

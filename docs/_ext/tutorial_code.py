@@ -49,9 +49,10 @@ def python_blocks(text: str) -> list[Block]:
 def run_blocks(blocks: list[Block], workdir: Path, name: str) -> list[str]:
     """Run ``blocks`` in one fresh namespace with ``workdir`` as the current directory.
 
-    Returns what each block printed.  Files a tutorial writes (pictures, checkpoints, a folder of images)
-    land in ``workdir``.  A failing block raises :class:`TutorialError` naming ``name``, the block number and
-    its line.
+    Returns what each block printed to stdout (stderr — progress bars, warnings — is dropped: the page
+    shows results, and a failure's traceback is in the exception).  Files a tutorial writes (pictures,
+    checkpoints, a folder of images) land in ``workdir``.  A failing block raises :class:`TutorialError`
+    naming ``name``, the block number and its line.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     namespace: dict[str, object] = {"__name__": f"tutorial_{Path(name).stem}"}
@@ -64,7 +65,7 @@ def run_blocks(blocks: list[Block], workdir: Path, name: str) -> list[str]:
             filename = f"<{name}, block {number} at line {block.line}>"
             try:
                 code = compile(block.code, filename, "exec")
-                with contextlib.redirect_stdout(buffer):
+                with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(io.StringIO()):
                     exec(code, namespace)  # noqa: S102 - running the documentation's own code is the point
             except Exception as exc:
                 raise TutorialError(

@@ -69,7 +69,8 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_docs_build_without_warnings(built_site: Path) -> None:
     pages = {p.relative_to(built_site).as_posix() for p in built_site.rglob("*.html")}
-    expected = ["index.html", "architecture.html", "contributing.html", "changelog.html", *API_PAGES.values()]
+    expected = ["index.html", "architecture.html", "contributing.html", "changelog.html", "cli.html",
+                *API_PAGES.values()]
     tutorials = [f"tutorials/{p.stem}.html" for p in (DOCS / "tutorials").glob("*.md")]
     for name in [*expected, *tutorials]:
         assert name in pages, f"{name} was not built; built: {sorted(pages)}"

@@ -14,6 +14,7 @@ import pytest
 from .pages import executed_pages, python_blocks, run_blocks
 
 
+@pytest.mark.filterwarnings("ignore:.*cannot read this image")  # own_photos' deliberately broken file
 @pytest.mark.parametrize("page", executed_pages(), ids=lambda p: p.stem)
 def test_page_code_runs(page: Path, tmp_path: Path) -> None:
     blocks = python_blocks(page.read_text(encoding="utf-8"))
