@@ -60,11 +60,13 @@ def measure(
     pause_s: float,
     sync: Callable[[], None] | None = None,
     slow_limit_s: float = 2.0,
+    max_rounds: dict[str, int] | None = None,
 ) -> dict[str, Timing]:
     """Median seconds per call of each implementation, measured in alternating blocks.
 
     An implementation whose single call takes longer than ``slow_limit_s`` (a slow peer) is timed in fewer
-    rounds so that a run stays bounded; its rounds are still interleaved with the others'.
+    rounds so that a run stays bounded; its rounds are still interleaved with the others'.  ``max_rounds``
+    caps named implementations (the peers in a quick run).
     """
     sync = sync or (lambda: None)
     calls: dict[str, int] = {}
@@ -79,6 +81,8 @@ def measure(
         once = min(once, _block(fn, 1, sync, pause_s=0.0)) if once < slow_limit_s else once
         calls[name] = max(1, int(block_s / max(once, 1e-9)))
         budget[name] = rounds if once * rounds < 4 * slow_limit_s else max(1, min(rounds, 3))
+        if max_rounds and name in max_rounds:
+            budget[name] = min(budget[name], max_rounds[name])
     results = {name: Timing(name, 0.0, [], calls[name]) for name in impls}
     names = list(impls)
     for r in range(rounds):
