@@ -288,8 +288,8 @@ def markdown_table(
         f"load average at the end {info.get('load_average_end')}",
         "```",
         "",
-        "| case | shape | tapegrad | PyTorch | ratio (of best blocks) | target | met | tapegrad GFLOP/s (% peak) "
-        "| MyGrad (x tapegrad) | Tinyml (x tapegrad) |",
+        "| case | shape | tapegrad | PyTorch | ratio (of best blocks) | target | met "
+        "| tapegrad GFLOP/s (% peak) | MyGrad (x tapegrad) | Tinyml (x tapegrad) |",
         "| --- | --- | ---: | ---: | ---: | ---: | :---: | ---: | ---: | ---: |",
     ]
     for r in rows:
