@@ -107,8 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _warning_line(message: Any, category: Any, filename: str, lineno: int, line: str | None = None) -> str:
-    return f"tapegrad: warning: {message}\n"
+def _show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None,
+                  line: str | None = None) -> None:
+    """Warnings (a skipped corrupt image, ...) as one line each, without the source line."""
+    print(f"tapegrad: warning: {message}", file=sys.stderr, flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -119,26 +121,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse: usage error (2) or --help (0)
         return int(exc.code or 0)
     limit_blas_threads(args.threads)
-    old_format = warnings.formatwarning
-    warnings.formatwarning = _warning_line
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.simplefilter("ignore", ResourceWarning)  # file-handle hygiene, not the user's business
+        warnings.showwarning = _show_warning
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the sub-command; tapegrad's, the data's and the file system's errors become one line."""
+    from tapegrad.autograd.errors import TapegradError
+
+    from . import commands
+
     try:
-        from tapegrad.autograd.errors import TapegradError
-
-        from . import commands
-
-        try:
-            return getattr(commands, args.command)(args)
-        except KeyboardInterrupt:
-            print("tapegrad: interrupted (the last finished epoch's checkpoint is intact; continue with "
-                  "--resume)", file=sys.stderr)
-            return 130
-        except (TapegradError, OSError, ValueError, ArithmeticError, KeyError) as exc:
-            message = str(exc) if not isinstance(exc, KeyError) else f"missing entry {exc}"
-            print(f"tapegrad: error: {message}".splitlines()[0], file=sys.stderr)
-            return 1
-    finally:
-        warnings.formatwarning = old_format
-
+        return getattr(commands, args.command)(args)
+    except KeyboardInterrupt:
+        print("tapegrad: interrupted (the last finished epoch's checkpoint is intact; continue with "
+              "--resume)", file=sys.stderr)
+        return 130
+    except (TapegradError, OSError, ValueError, ArithmeticError, KeyError) as exc:
+        message = str(exc) if not isinstance(exc, KeyError) else f"missing entry {exc}"
+        print(f"tapegrad: error: {message}".splitlines()[0], file=sys.stderr)
+        return 1
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -44,7 +44,7 @@ def _stratified(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndar
     train, val = [], []
     for c in np.unique(labels):
         members = np.flatnonzero(labels == c)
-        n_val = int(round(len(members) * fraction)) if len(members) > 1 else 0
+        n_val = max(1, int(round(len(members) * fraction))) if len(members) > 1 else 0
         a, b = split_indices(len(members), [len(members) - n_val, n_val], seed)
         train.append(members[a])
         val.append(members[b])
