@@ -306,3 +306,14 @@ def test_random_conv_pool_stacks_match_torch(blocks: list, h: int, w: int, seed:
         if not (ours.values > 0).all():
             continue  # a dead last layer projects to zero: nothing to compare
         assert_close(ours.maps, torch_projection(model, images, last, ours.selections, method), np.float64)
+
+
+def test_register_rule_checks_its_arguments_and_lists_the_table() -> None:
+    from tapegrad.viz.rules import registered
+
+    with pytest.raises(ValueError, match="unknown method"):
+        register_rule(Square, "gradient", methods="lrp")
+    with pytest.raises(ValueError, match="unknown rule"):
+        register_rule(Square, "identity")
+    table = registered()
+    assert table["Relu"] == ("deconvnet", "guided") and "MatMul" in table and "Exp" not in table
