@@ -18,6 +18,7 @@ and ``tutorial_pages`` (fnmatch patterns of the pages to execute: ``tutorials/*`
 
 from __future__ import annotations
 
+import shutil
 from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
@@ -50,10 +51,16 @@ def execute_tutorial(app: Sphinx, docname: str, source: list[str]) -> None:
     blocks = python_blocks(text)
     if not blocks:
         return
+    workdir = workdir_for(app, docname)
+    shutil.rmtree(workdir, ignore_errors=True)  # no picture may survive from an older build
     try:
-        outputs = run_blocks(blocks, workdir_for(app, docname), docname)
+        outputs = run_blocks(blocks, workdir, docname)
     except TutorialError as exc:
-        logger.warning("tutorial code failed: %s", exc, location=docname)
+        hint = ""
+        if isinstance(exc.__cause__, ImportError):
+            hint = (" (the tutorials use the test extra too: pip install -e '.[docs,test]'; "
+                    "or build without running them: TAPEGRAD_DOCS_EXECUTE=0)")
+        logger.warning("tutorial code failed%s: %s", hint, exc, location=docname)
         return
     pieces, start = [], 0
     for block, output in zip(blocks, outputs, strict=True):
@@ -77,7 +84,7 @@ class TutorialFigure(Figure):
     def run(self) -> list[nodes.Node]:
         env = self.state.document.settings.env
         name = self.arguments[0]
-        if (workdir_for(env.app, env.docname) / name).is_file():
+        if env.app.config.tutorial_execute and (workdir_for(env.app, env.docname) / name).is_file():
             self.arguments[0] = f"/{GENERATED}/{env.docname}/{name}"
             return super().run()
         text = (
