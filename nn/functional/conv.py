@@ -38,16 +38,17 @@ class Conv2d(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, weight: Any, bias: Any, geometry: Geometry, groups: int) -> Any:
+        xp = array_module(x)
         g = geometry
         n, c = x.shape[:2]
         o = weight.shape[0]
         k, spatial = c * g.kh * g.kw // groups, g.ho * g.wo
-        cols = unfold_array(x, g, scratch("cols", (n, c, g.kh, g.kw, g.ho, g.wo), x.dtype, x))
-        if groups == 1:
-            out = weight.reshape(o, k) @ cols.reshape(n, k, spatial)
-        else:
-            out = weight.reshape(groups, o // groups, k) @ cols.reshape(n, groups, k, spatial)
-        out = out.reshape(n, o, g.ho, g.wo)
+        w3 = weight.reshape(groups, o // groups, k)
+        out = xp.empty((n, o, g.ho, g.wo), dtype=x.dtype)
+        for start, stop, cols in _chunks(x, g, "cols"):
+            unfold_array(x[start:stop], g, cols)
+            target = out[start:stop].reshape(stop - start, groups, o // groups, spatial)
+            xp.matmul(w3, cols.reshape(stop - start, groups, k, spatial), out=target)
         if bias is not None:
             out += bias.reshape(1, o, 1, 1)
         ctx.geometry, ctx.groups = geometry, groups
@@ -79,7 +80,8 @@ class Conv2d(Function):
 def _conv2d_backward_arrays(ctx: Context, x: Any, weight: Any, grad: Any) -> tuple[Any, ...]:
     """The same gradients as ``Conv2d.backward`` on raw arrays, for a backward that is not itself recorded.
 
-    Both big temporaries (the recomputed columns, then Wᵀ @ g) go through one scratch buffer.
+    Chunk by chunk of the batch, through one scratch buffer: recompute the columns, add gₙ @ colsₙᵀ to the
+    weight gradient, then overwrite the buffer with Wᵀ @ gₙ and fold it into the input gradient.
     """
     xp = array_module(x)
     geometry, groups = ctx.geometry, ctx.groups
@@ -87,19 +89,40 @@ def _conv2d_backward_arrays(ctx: Context, x: Any, weight: Any, grad: Any) -> tup
     o = weight.shape[0]
     k, spatial = c * geometry.kh * geometry.kw // groups, geometry.ho * geometry.wo
     g = grad.reshape(n, groups, o // groups, spatial)
-    shape6 = (n, c, geometry.kh, geometry.kw, geometry.ho, geometry.wo)
-    grad_x = grad_w = grad_b = None
-    if ctx.needs_input_grad[1]:
-        cols = unfold_array(x, geometry, scratch("cols", shape6, x.dtype, x)).reshape(n, groups, k, spatial)
-        grad_w = xp.matmul(g, cols.transpose(0, 1, 3, 2)).sum(0).reshape(weight.shape)
-    if ctx.needs_input_grad[0]:
-        w_t = xp.ascontiguousarray(weight.reshape(groups, o // groups, k).transpose(0, 2, 1))
-        cols = scratch("cols", (n, groups, k, spatial), grad.dtype, grad)
-        xp.matmul(w_t, g, out=cols)
-        grad_x = fold_array(cols.reshape(shape6), geometry)
-    if ctx.needs_input_grad[2]:
-        grad_b = grad.sum((0, 2, 3))
+    need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+    grad_x = xp.empty(x.shape, dtype=x.dtype) if need_x else None
+    grad_w = xp.zeros((groups, o // groups, k), dtype=weight.dtype) if need_w else None
+    w_t = xp.ascontiguousarray(weight.reshape(groups, o // groups, k).transpose(0, 2, 1)) if need_x else None
+    if need_x or need_w:
+        for start, stop, cols in _chunks(x, geometry, "cols"):
+            cols4 = cols.reshape(stop - start, groups, k, spatial)
+            if need_w:
+                unfold_array(x[start:stop], geometry, cols)
+                for i in range(start, stop):
+                    grad_w += xp.matmul(g[i], cols4[i - start].transpose(0, 2, 1))
+            if need_x:
+                xp.matmul(w_t, g[start:stop], out=cols4)
+                fold_array(cols, geometry, grad_x[start:stop])
+    if need_w:
+        grad_w = grad_w.reshape(weight.shape)
+    grad_b = grad.sum((0, 2, 3)) if ctx.needs_input_grad[2] else None
     return grad_x, grad_w, grad_b, None, None
+
+
+CHUNK_BYTES = 1 << 20
+"""Columns are built for this many bytes' worth of samples at a time, so that they are still in cache when
+the matrix product reads them (a whole batch's columns would go to memory and back)."""
+
+
+def _chunks(x: Any, g: Geometry, role: str) -> Any:
+    """Yield (start, stop, columns buffer) over the batch; the buffer is reused scratch sized for a chunk."""
+    n, c = x.shape[:2]
+    per_sample = c * g.kh * g.kw * g.ho * g.wo * x.dtype.itemsize
+    size = max(1, min(n, CHUNK_BYTES // max(per_sample, 1)))
+    full = scratch(role, (size, c, g.kh, g.kw, g.ho, g.wo), x.dtype, x)
+    for start in range(0, n, size):
+        stop = min(n, start + size)
+        yield start, stop, full[: stop - start]
 
 
 class ConvTranspose2d(Function):

@@ -91,11 +91,14 @@ def unfold_array(x: Any, g: Geometry, out: Any = None) -> Any:
     return cols
 
 
-def fold_array(cols: Any, g: Geometry) -> Any:
-    """Backend-array col2im: (N, C, kh, kw, Ho, Wo) -> (N, C, H, W), overlapping windows summed."""
+def fold_array(cols: Any, g: Geometry, out: Any = None) -> Any:
+    """Backend-array col2im: (N, C, kh, kw, Ho, Wo) -> (N, C, H, W), windows summed (into ``out`` if given)."""
     xp = array_module(cols)
     n, c = cols.shape[:2]
-    out = xp.zeros((n, c, g.h, g.w), dtype=cols.dtype)
+    if out is None:
+        out = xp.zeros((n, c, g.h, g.w), dtype=cols.dtype)
+    else:
+        out[...] = 0
     for i, j, (orows, ocols), (irows, icols) in g.taps():
         out[:, :, irows, icols] += cols[:, :, i, j, orows, ocols]
     return out
