@@ -92,7 +92,7 @@ def unfold_array(x: Any, g: Geometry, out: Any = None) -> Any:
 
 
 def fold_array(cols: Any, g: Geometry, out: Any = None) -> Any:
-    """Backend-array col2im: (N, C, kh, kw, Ho, Wo) -> (N, C, H, W), windows summed (into ``out`` if given)."""
+    """Backend-array col2im: (N, C, kh, kw, Ho, Wo) -> (N, C, H, W), windows summed into ``out`` if given."""
     xp = array_module(cols)
     n, c = cols.shape[:2]
     if out is None:
