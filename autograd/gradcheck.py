@@ -106,7 +106,8 @@ def _report(
     bad = ~(diff <= atol + rtol * np.abs(numerical))  # NaN anywhere counts as a failure
     if not bad.any():
         return None
-    relative = diff / np.maximum(np.abs(numerical), np.finfo(np.float64).tiny)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a nonzero error where the reference is 0: inf
+        relative = np.where(diff == 0, 0.0, diff / np.abs(numerical))
     excess = np.where(np.isnan(diff), np.inf, diff - (atol + rtol * np.abs(numerical)))
     worst = np.unravel_index(int(np.argmax(excess)), diff.shape)
     worst_index = tuple(int(i) for i in worst)
