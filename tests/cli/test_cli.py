@@ -131,13 +131,15 @@ def test_interrupted_checkpoint_write_keeps_the_previous_one(tmp_path: Path, mon
 
 def test_folder_of_photos_with_a_corrupt_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = make_folder(tmp_path / "photos", per_class=4)
-    assert main(["train", "--data", str(root), "--image-size", "32", "--epochs", "1", "--batch-size", "4",
+    # the original experiment's setting: 3 x 224 x 224 photos (the folder's default size)
+    assert main(["train", "--data", str(root), "--epochs", "1", "--batch-size", "4",
                  "--out", str(tmp_path / "run"), "--quiet"]) == 0
     captured = capsys.readouterr()
     assert f"tapegrad: warning: {root / 'cat' / 'broken.jpg'}: cannot read" in captured.err
     assert "validation accuracy" in captured.out
     state = nn.load(tmp_path / "run" / "checkpoint.npz")
-    assert state["classes"] == ["cat", "not_cat"] and state["model_config"]["in_channels"] == 3
+    assert state["classes"] == ["cat", "not_cat"]
+    assert state["model_config"]["in_channels"] == 3 and state["model_config"]["image_size"] == 224
     assert main(["evaluate", "--checkpoint", str(tmp_path / "run" / "checkpoint.npz"), "--data", str(root),
                  "--quiet"]) == 0
 
