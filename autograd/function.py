@@ -46,6 +46,12 @@ class _SavedOutput:
         self.index = index
 
 
+# markers are immutable: one per output index, and the tuple of an op that saves only its first output
+# (exp, sqrt, relu, tanh, sigmoid) is shared too, so such a node keeps no saved-tuple object of its own
+_OUTPUT_MARKERS = tuple(_SavedOutput(i) for i in range(8))
+_ONLY_FIRST_OUTPUT = (_OUTPUT_MARKERS[0],)
+
+
 class Context:
     """The node a ``Function`` call leaves on the tape; passed to ``forward`` and ``backward`` as ``ctx``.
 
@@ -259,7 +265,7 @@ def _resolve_saved(
         if found is None:
             for index, out in enumerate(outs):
                 if out is value:
-                    found = _SavedOutput(index)
+                    found = _OUTPUT_MARKERS[index] if index < 8 else _SavedOutput(index)
                     ctx._outputs = outs
                     break
         if found is None:
@@ -267,6 +273,8 @@ def _resolve_saved(
         resolved.append(found)
     if shared:
         return parents
+    if len(resolved) == 1 and resolved[0] is _ONLY_FIRST_OUTPUT[0]:
+        return _ONLY_FIRST_OUTPUT
     return tuple(resolved)
 
 
