@@ -178,3 +178,22 @@ def test_python_dash_m_entry_point() -> None:
     done = subprocess.run([sys.executable, "-m", "tapegrad", "--help"], capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 0 and "demo" in done.stdout and "visualize" in done.stdout
+
+
+def test_fashion_mnist_data_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from tapegrad.nn.data import write_idx
+
+    rng = np.random.default_rng(0)
+    for stem, n in (("train", 60), ("t10k", 20)):
+        write_idx(tmp_path / f"{stem}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        write_idx(tmp_path / f"{stem}-labels-idx1-ubyte.gz", (np.arange(n) % 10).astype(np.uint8))
+    monkeypatch.setenv("TAPEGRAD_FASHION_MNIST", str(tmp_path))
+    assert main(["train", "--data", "fashion-mnist", "--epochs", "1", "--out", str(tmp_path / "run"),
+                 "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "test accuracy" in out and "(20 images)" in out
+    assert nn.load(tmp_path / "run" / "checkpoint.npz")["model_config"]["num_classes"] == 10
+    monkeypatch.setenv("TAPEGRAD_FASHION_MNIST", str(tmp_path / "nowhere"))
+    assert main(["train", "--data", "fashion-mnist", "--quiet"]) == 1
+    assert "apt-get install dataset-fashion-mnist" in capsys.readouterr().err
