@@ -186,7 +186,8 @@ def test_fashion_mnist_data_from_the_environment(tmp_path: Path, monkeypatch: py
 
     rng = np.random.default_rng(0)
     for stem, n in (("train", 60), ("t10k", 20)):
-        write_idx(tmp_path / f"{stem}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        images = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+        write_idx(tmp_path / f"{stem}-images-idx3-ubyte.gz", images)
         write_idx(tmp_path / f"{stem}-labels-idx1-ubyte.gz", (np.arange(n) % 10).astype(np.uint8))
     monkeypatch.setenv("TAPEGRAD_FASHION_MNIST", str(tmp_path))
     assert main(["train", "--data", "fashion-mnist", "--epochs", "1", "--out", str(tmp_path / "run"),
