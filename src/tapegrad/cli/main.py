@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
                           description="Train the reference CNN on the embedded shirt-vs-not-shirt data set, "
                           "evaluate it, and write an HTML report with the visualisations.")
     demo.add_argument("--out", default=DEMO_OUT, help=f"report folder (default {DEMO_OUT})")
-    demo.add_argument("--epochs", type=_positive, default=None, help="training epochs (default 15)")
+    demo.add_argument("--epochs", type=_positive, default=None, help="training epochs (default 25)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.add_argument("--limit", type=_positive, default=None,
                       help="use only N training images and at most N validation/test images (a quick check)")
@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="resize images to N x N (default: 28 for Fashion-MNIST data, 224 for folders)")
     train.add_argument("--channels", type=int, choices=(1, 3), default=None,
                        help="1 = grey, 3 = colour (default: 1 for Fashion-MNIST, 3 for folders)")
-    train.add_argument("--epochs", type=_positive, default=None, help="epochs (default 15)")
+    train.add_argument("--epochs", type=_positive, default=None, help="epochs (default 25)")
     train.add_argument("--batch-size", type=_positive, default=None, help="batch size (default 32)")
     train.add_argument("--lr", type=float, default=None, help="learning rate (default 3e-3)")
     train.add_argument("--optimizer", choices=("sgd", "adam", "adamw"), default=None, help="default adamw")
