@@ -93,6 +93,19 @@ def test_max_pool2d_all_minus_inf_window_points_at_its_first_real_input():
     np.testing.assert_array_equal(indices.numpy(), ref_indices.numpy())
 
 
+@pytest.mark.parametrize("stride", [1, 2])
+def test_max_pool2d_routes_non_finite_gradients_only_to_the_switch(stride):
+    """An inf upstream gradient reaches only its maximum (a masked product would give inf * 0 = nan)."""
+    x = _values((1, 2, 6, 6), np.float64, 8, "distinct")
+    ours, theirs = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, ref = F.max_pool2d(ours, 2, stride), TF.max_pool2d(theirs, 2, stride)
+    g = random_like(out.shape, np.float64, 9)
+    g[0, 0, 1, 1], g[0, 1, 0, 2] = np.inf, -np.inf
+    (gx,) = grad(out, [ours], Tensor(g))
+    (rx,) = torch.autograd.grad(ref, [theirs], torch.tensor(g))
+    np.testing.assert_allclose(gx.numpy(), rx.numpy(), rtol=1e-9, atol=1e-11)  # nan/inf at the same places
+
+
 @settings(max_examples=10)
 @given(config=pool_configs(), seed=st.integers(0, 2**16))
 def test_max_pool2d_second_order_matches_torch(config, seed):
