@@ -20,9 +20,19 @@ def heat_colours(values: np.ndarray, lo: float = 0.0, hi: float = 1.0) -> np.nda
     return np.round(np.stack([r, g, b], axis=-1) * 255).astype(np.uint8)
 
 
-def heat_image(values: np.ndarray, size: tuple[int, int]) -> Image.Image:
-    """A (rows, cols) map in [0, 1] drawn at ``size`` (width, height) with nearest-neighbour cells."""
-    return Image.fromarray(heat_colours(values)).resize(size, Image.Resampling.NEAREST)
+def heat_image(values: np.ndarray, size: tuple[int, int], lo: float = 0.0, hi: float = 1.0) -> Image.Image:
+    """A (rows, cols) map drawn at ``size`` (width, height), nearest-neighbour cells, ``lo`` blue, ``hi`` red."""
+    return Image.fromarray(heat_colours(values, lo, hi)).resize(size, Image.Resampling.NEAREST)
+
+
+def occlusion_tile(probabilities: np.ndarray, size: tuple[int, int]) -> tuple[Image.Image, str]:
+    """The occlusion map on its own range (blue = its lowest, red = its highest probability) and that range.
+
+    A fixed 0..1 scale hides the structure: a confident network loses only a little probability to any one
+    occluder, so the range is printed instead of being imposed.
+    """
+    lo, hi = float(probabilities.min()), float(probabilities.max())
+    return heat_image(probabilities, size, lo, max(hi, lo + 1e-6)), f"{lo:.2f}-{hi:.2f}"
 
 
 def labelled_row(tiles: Sequence[Image.Image], labels: Sequence[str], pad: int = 6,

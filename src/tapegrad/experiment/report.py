@@ -22,7 +22,7 @@ from tapegrad.autograd import Tensor
 from .curves import plot_history
 from .datasets import eval_transform, with_transform
 from .html import write_index
-from .pictures import heat_image, labelled_row, stack_rows
+from .pictures import labelled_row, occlusion_tile, stack_rows
 from .training import RunResult, evaluate
 
 
@@ -242,7 +242,7 @@ def _top9(model: Any, dataset: Any, name: str, options: ReportOptions, out: Path
 def _occlusion_map(model: Any, image: np.ndarray, target: int) -> Any:
     from tapegrad.viz import occlusion
 
-    size = max(3, image.shape[-1] // 5)
+    size = max(3, image.shape[-1] // 4)
     return occlusion(model, image, target=target, size=size, stride=max(1, size // 2), fill=0.0)
 
 
@@ -259,13 +259,15 @@ def _occlusion(model: Any, dataset: Any, result: dict[str, Any], classes: list[s
         target = int(result["labels"][i])
         occ = _occlusion_map(model, image, target)
         pic = _to_image(image)
-        rows.append(labelled_row([pic, heat_image(occ.probabilities, pic.size)],
-                                 [f"#{i}: {classes[target]}", f"p({classes[target]}) {occ.baseline:.2f}"]))
+        tile, span = occlusion_tile(occ.probabilities, pic.size)
+        rows.append(labelled_row([pic, tile], [f"#{i}: {classes[target]} (p {occ.baseline:.2f})",
+                                               f"occluded: p {span}"]))
     stack_rows(rows).save(out / "occlusion.png")
     return Section("Occlusion sensitivity (Zeiler & Fergus, Fig. 7)", figures=[("occlusion.png", (
-        "Left: a correctly classified test image. Right: the probability of its true class while a square "
-        "(about a fifth of the image wide, filled with the data set's mean) hides each place: blue = 0, "
-        "white = 0.5, red = 1. Blue regions are the ones the network needs."))])
+        "Left: a correctly classified held-out image and the probability the network gives its class. Right: "
+        "that probability while a square (a quarter of the image wide, filled with the data mean) hides "
+        "each place, coloured from the map's lowest (blue) to its highest value (red), the range printed "
+        "above it. Blue regions are the ones the network needs."))])
 
 
 def _misclassified(model: Any, dataset: Any, result: dict[str, Any], classes: list[str],
@@ -287,16 +289,17 @@ def _misclassified(model: Any, dataset: Any, result: dict[str, Any], classes: li
         truth, pred = int(result["labels"][i]), int(predicted[j])
         occ = _occlusion_map(model, images[j], pred)
         pic = _to_image(images[j])
+        tile, span = occlusion_tile(occ.probabilities, pic.size)
         rows.append(labelled_row(
-            [pic, _to_image(projection[j]), heat_image(occ.probabilities, pic.size)],
-            [f"#{i} true: {classes[truth]}", f"says {classes[pred]} ({result['probabilities'][i, pred]:.2f})",
-             f"occlusion p({classes[pred]})"]))
+            [pic, _to_image(projection[j]), tile],
+            [f"#{i} is {classes[truth]}", f"says {classes[pred]} ({result['probabilities'][i, pred]:.2f})",
+             f"occluded: p {span}"]))
     stack_rows(rows).save(out / "misclassified.png")
     return Section("Where it goes wrong: misclassified images", figures=[("misclassified.png", (
         f"{len(shown)} of the {len(wrong)} misclassified held-out images (the original: \"sometimes it does "
         "not perform well\"). Per row: the image with its true class; the deconvnet projection of the wrong "
         "class's score (what the network saw as evidence); the occlusion map of the wrong class's "
-        "probability (blue: hiding this place removes the wrong evidence)."))])
+        "probability on its own range (blue: hiding this place removes most of the wrong evidence)."))])
 
 
 def _sanity(model: Any, dataset: Any, options: ReportOptions, out: Path, metrics: dict[str, Any]) -> Section:
