@@ -21,7 +21,7 @@ def heat_colours(values: np.ndarray, lo: float = 0.0, hi: float = 1.0) -> np.nda
 
 
 def heat_image(values: np.ndarray, size: tuple[int, int], lo: float = 0.0, hi: float = 1.0) -> Image.Image:
-    """A (rows, cols) map drawn at ``size`` (width, height), nearest-neighbour cells, ``lo`` blue, ``hi`` red."""
+    """A (rows, cols) map drawn at ``size`` (width, height): ``lo`` blue, ``hi`` red."""
     return Image.fromarray(heat_colours(values, lo, hi)).resize(size, Image.Resampling.NEAREST)
 
 
