@@ -102,12 +102,42 @@ def _conv2d_backward_arrays(ctx: Context, x: Any, weight: Any, grad: Any) -> tup
                 unfold_array(x[start:stop], geometry, cols)
                 for i in range(start, stop):
                     grad_wt += xp.matmul(cols4[i - start], g[i].transpose(0, 2, 1))
-            if need_x:
+            if need_x and geometry.sh == geometry.sw == 1:
+                _input_gradient_stride1(w_t, g[start:stop], geometry, grad_x[start:stop])
+            elif need_x:
                 xp.matmul(w_t, g[start:stop], out=cols4)
                 fold_array(cols, geometry, grad_x[start:stop])
     grad_w = grad_wt.transpose(0, 2, 1).reshape(weight.shape) if need_w else None
     grad_b = grad.sum((0, 2, 3)) if ctx.needs_input_grad[2] else None
     return grad_x, grad_w, grad_b, None, None
+
+
+def _input_gradient_stride1(w_t: Any, g: Any, geo: Geometry, out: Any) -> None:
+    """col2im(Wᵀ @ g) for a stride-1 convolution, with every col2im add running over whole image planes.
+
+    With stride 1, output position (oh, ow) and kernel tap (i, j) read padded input position
+    (oh + i*dh, ow + j*dw).  Give g the padded width Wp (zeros in the extra columns): in the flattened padded
+    plane the tap is then a constant offset i*dh*Wp + j*dw, so each of the kh*kw adds is one long contiguous
+    run instead of Ho short rows (NumPy's per-row overhead dominated the ordinary col2im on small images).
+    The extra columns hold Wᵀ @ 0 = 0, so wherever they land they add nothing.
+    """
+    xp = array_module(g)
+    nb, groups, og, _ = g.shape
+    c, h, w = out.shape[1:]
+    hp, wp = h + 2 * geo.ph, w + 2 * geo.pw
+    wide = geo.ho * wp
+    g_wide = scratch("g_wide", (nb, groups, og, geo.ho, wp), g.dtype, g)
+    g_wide[..., geo.wo :] = 0
+    g_wide[..., : geo.wo] = g.reshape(nb, groups, og, geo.ho, geo.wo)
+    cols = scratch("cols_wide", (nb, groups, w_t.shape[1], wide), g.dtype, g)
+    xp.matmul(w_t, g_wide.reshape(nb, groups, og, wide), out=cols)
+    taps = cols.reshape(nb, c, geo.kh * geo.kw, wide)
+    padded = scratch("padded", (nb, c, hp * wp + (geo.kw - 1) * geo.dw), g.dtype, g)
+    padded[...] = 0
+    for t in range(geo.kh * geo.kw):
+        offset = (t // geo.kw) * geo.dh * wp + (t % geo.kw) * geo.dw
+        padded[:, :, offset : offset + wide] += taps[:, :, t]
+    out[...] = padded[:, :, : hp * wp].reshape(nb, c, hp, wp)[:, :, geo.ph : geo.ph + h, geo.pw : geo.pw + w]
 
 
 CHUNK_BYTES = 1 << 20

@@ -18,13 +18,13 @@ TF = torch.nn.functional
 
 
 @st.composite
-def conv_configs(draw, transposed=False):
+def conv_configs(draw, transposed=False, unit_stride=False):
     """Batch, grouped channels, non-square input and kernel, stride, padding, dilation, bias."""
     groups = draw(st.integers(1, 3))
     cin, cout = groups * draw(st.integers(1, 3)), groups * draw(st.integers(1, 3))
     n, h, w = draw(st.integers(1, 3)), draw(st.integers(1, 8)), draw(st.integers(1, 8))
     kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
-    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (1, 1) if unit_stride else (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
     dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
     config = dict(
@@ -83,6 +83,13 @@ def _check_against_torch(ours_fn, torch_fn, config, dtype, seed):
 @pytest.mark.parametrize("dtype", DTYPES)
 @given(config=conv_configs(), seed=st.integers(0, 2**16))
 def test_conv2d_matches_torch(dtype, config, seed):
+    _check_against_torch(F.conv2d, TF.conv2d, config, dtype, seed)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@given(config=conv_configs(unit_stride=True), seed=st.integers(0, 2**16))
+def test_conv2d_unit_stride_matches_torch(dtype, config, seed):
+    """Stride 1 has its own input-gradient path (col2im over whole padded planes)."""
     _check_against_torch(F.conv2d, TF.conv2d, config, dtype, seed)
 
 
