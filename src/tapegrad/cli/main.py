@@ -135,12 +135,18 @@ def _run(args: argparse.Namespace) -> int:
     from . import commands
 
     try:
+        if args.device == "cuda":
+            from tapegrad.autograd import gpu_available
+
+            if not gpu_available():
+                raise OSError("--device cuda: no usable GPU (CuPy is not installed or sees no device); "
+                              "install it with `pip install tapegrad[gpu]` or use --device cpu")
         return getattr(commands, args.command)(args)
     except KeyboardInterrupt:
         print("tapegrad: interrupted (the last finished epoch's checkpoint is intact; continue with "
               "--resume)", file=sys.stderr)
         return 130
-    except (TapegradError, OSError, ValueError, ArithmeticError, KeyError) as exc:
+    except (TapegradError, OSError, ValueError, ArithmeticError, KeyError, RuntimeError, MemoryError) as exc:
         message = str(exc) if not isinstance(exc, KeyError) else f"missing entry {exc}"
         print(f"tapegrad: error: {message}".splitlines()[0], file=sys.stderr)
         return 1
