@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tapegrad.autograd import gpu_available
 
 from tapegrad import nn
-from tapegrad.autograd import gpu_available
 from tapegrad.cli import commands
 from tapegrad.cli.main import main
 from tests.nn.data.test_image_folder import make_folder
