@@ -120,8 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: usage error (2) or --help (0)
         return int(exc.code or 0)
-    limit_blas_threads(args.threads)
-    with warnings.catch_warnings():
+    with limit_blas_threads(args.threads), warnings.catch_warnings():
         warnings.simplefilter("default")
         warnings.simplefilter("ignore", ResourceWarning)  # file-handle hygiene, not the user's business
         warnings.showwarning = _show_warning

@@ -11,19 +11,27 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
 
 VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def limit_blas_threads(threads: int) -> None:
+def limit_blas_threads(threads: int) -> AbstractContextManager[Any]:
+    """Limit BLAS to ``threads`` threads for the duration of the returned context (0: leave it alone).
+
+    Before NumPy is loaded the environment variables do it (for this process); afterwards ``threadpoolctl``
+    does, and the previous limits come back when the context ends, so calling ``main`` from a test or a
+    notebook leaves the caller's settings as they were.
+    """
     if threads <= 0:
-        return
+        return nullcontext()
     if "numpy" not in sys.modules:
         for name in VARIABLES:
             os.environ.setdefault(name, str(threads))
-        return
+        return nullcontext()
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
-        return
-    threadpool_limits(limits=threads, user_api="blas")
+        return nullcontext()
+    return threadpool_limits(limits=threads, user_api="blas")
