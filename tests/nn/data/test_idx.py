@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from tapegrad.nn.data import DataError, DatasetNotFoundError, FashionMNIST, read_idx, write_idx
+from tapegrad.nn.data.fashion_mnist import DEFAULT_ROOT
 
 
 def _idx_bytes(array: np.ndarray, code: int) -> bytes:
@@ -72,3 +73,11 @@ def test_fashion_mnist_from_a_folder(tmp_path: Path, gz: bool) -> None:
 def test_fashion_mnist_missing_says_how_to_get_it(tmp_path: Path) -> None:
     with pytest.raises(DatasetNotFoundError, match="apt-get install dataset-fashion-mnist"):
         FashionMNIST(tmp_path)
+
+
+@pytest.mark.skipif(not (DEFAULT_ROOT / "t10k-images-idx3-ubyte.gz").exists(),
+                    reason="Debian's dataset-fashion-mnist is not installed")
+def test_debian_fashion_mnist_test_set() -> None:
+    ds = FashionMNIST(train=False)
+    assert len(ds) == 10_000 and ds.images.shape == (10_000, 28, 28) and ds.images.dtype == np.uint8
+    assert np.bincount(ds.targets).tolist() == [1000] * 10
