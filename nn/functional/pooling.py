@@ -25,6 +25,7 @@ from tapegrad.autograd import Context, Function, Tensor
 from tapegrad.autograd.backend import array_module
 from tapegrad.autograd.errors import ShapeError, describe
 
+from ._parallel import over_batch
 from ._utils import check_input, output_size, pair
 from .avg_pooling import AvgPool2d, AvgUnpool2d, adaptive_avg_pool2d, avg_pool2d
 from .im2col import Geometry
@@ -108,23 +109,28 @@ class Switches:
 
 
 def _scatter_taps(values: Any, codes: Any, g: Geometry) -> Any:
-    """Scatter by tap codes: a masked copy (an add where windows overlap) per kernel tap, no index arrays."""
+    """Scatter by tap codes: a masked store (an add where windows overlap) per kernel tap, no index arrays."""
     xp = array_module(values)
     n, c = values.shape[:2]
     out = xp.zeros((n, c, g.h, g.w), dtype=values.dtype)
     overlapping = g.sh < g.dh * (g.kh - 1) + 1 or g.sw < g.dw * (g.kw - 1) + 1
     # value * mask is several times faster than a masked copy, but inf * 0 is nan: keep it to finite values
     finite = bool(xp.isfinite(values).all())
-    for i, j, (orows, ocols), (irows, icols) in g.taps():
-        mask = codes[:, :, orows, ocols] == i * g.kw + j
-        target = out[:, :, irows, icols]
-        source = values[:, :, orows, ocols]
-        if not finite:
-            target += xp.where(mask, source, 0)
-        elif overlapping:
-            target += source * mask
-        else:  # each input position belongs to one window and one tap: a plain store
-            xp.multiply(source, mask, out=target)
+    taps = g.taps()
+
+    def kernel(start: int, stop: int) -> None:
+        for i, j, (orows, ocols), (irows, icols) in taps:
+            mask = codes[start:stop, :, orows, ocols] == i * g.kw + j
+            target = out[start:stop, :, irows, icols]
+            source = values[start:stop, :, orows, ocols]
+            if not finite:
+                target += xp.where(mask, source, 0)
+            elif overlapping:
+                target += source * mask
+            else:  # each input position belongs to one window and one tap: a plain store
+                xp.multiply(source, mask, out=target)
+
+    over_batch(n, out.size * 2, kernel, like=values)
     return out
 
 
@@ -143,14 +149,19 @@ def _pool_max(x: Any, g: Geometry) -> tuple[Any, Any]:
     if first is not None:  # windows that start in the padding: the switch defaults to their first real tap
         codes[...] = first
     code_type = codes.dtype.type
-    for i, j, (orows, ocols), (irows, icols) in taps:
-        value = x[:, :, irows, icols]
-        best = out[:, :, orows, ocols]
-        larger = value > best
-        xp.maximum(best, value, out=best)
-        # taps come in increasing code order: "k where larger, else keep" is a maximum (cheaper than copyto)
-        code = codes[:, :, orows, ocols]
-        xp.maximum(code, larger * code_type(i * g.kw + j), out=code)
+
+    def kernel(start: int, stop: int) -> None:
+        for i, j, (orows, ocols), (irows, icols) in taps:
+            value = x[start:stop, :, irows, icols]
+            best = out[start:stop, :, orows, ocols]
+            larger = value > best
+            xp.maximum(best, value, out=best)
+            # taps come in increasing code order: "k where larger, else keep" is a maximum (cheaper than
+            # a masked copy)
+            code = codes[start:stop, :, orows, ocols]
+            xp.maximum(code, larger * code_type(i * g.kw + j), out=code)
+
+    over_batch(n, out.size * len(taps), kernel, like=x)
     return out, codes
 
 
