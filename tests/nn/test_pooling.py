@@ -83,6 +83,23 @@ def test_max_pool2d_2x2_fast_path_matches_torch(dtype, shape):
         assert_close(grad(out, [ours], Tensor(g))[0], torch.autograd.grad(ref, [theirs], torch.tensor(g))[0])
 
 
+@pytest.mark.parametrize("kernel, stride", [(2, 2), (3, 2)])
+def test_max_pool2d_on_the_thread_pool_matches_torch(monkeypatch, kernel, stride):
+    """Batch slices run on worker threads (forced here on a small input) give the same switches and grads."""
+    from tapegrad.nn.functional import _parallel
+
+    monkeypatch.setattr(_parallel, "MIN_ELEMENTS_PER_THREAD", 1)
+    monkeypatch.setattr(_parallel, "_threads", 3)
+    x = _values((5, 3, 9, 8), np.float32, 11, "rectified")
+    ours, theirs = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, indices = F.max_pool2d(ours, kernel, stride, 1, return_indices=True)
+    ref, ref_indices = TF.max_pool2d(theirs, kernel, stride, 1, return_indices=True)
+    np.testing.assert_array_equal(out.numpy(), ref.detach().numpy())
+    np.testing.assert_array_equal(indices.numpy(), ref_indices.numpy())
+    g = random_like(out.shape, np.float32, 12)
+    assert_close(grad(out, [ours], Tensor(g))[0], torch.autograd.grad(ref, [theirs], torch.tensor(g))[0])
+
+
 def test_max_pool2d_all_minus_inf_window_points_at_its_first_real_input():
     x = np.full((1, 1, 4, 5), -np.inf)
     x[0, 0, 3, 4] = 1.0
