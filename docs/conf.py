@@ -33,6 +33,7 @@ extensions = [
     "myst_parser",
     "tutorial_runner",
     "cli_help",
+    "api_groups",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
@@ -43,8 +44,7 @@ myst_enable_extensions = ["dollarmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3
 
 autodoc_default_options = {
-    "members": True,
-    "undoc-members": True,
+    "undoc-members": True,  # every public name is listed, documented or not (members are asked for explicitly)
     "show-inheritance": True,
 }
 autodoc_member_order = "groupwise"
