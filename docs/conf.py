@@ -44,7 +44,7 @@ myst_enable_extensions = ["dollarmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3
 
 autodoc_default_options = {
-    "undoc-members": True,  # every public name is listed, documented or not (members are asked for explicitly)
+    "undoc-members": True,  # list every public name, documented or not (members are asked for explicitly)
     "show-inheritance": True,
 }
 autodoc_member_order = "groupwise"
