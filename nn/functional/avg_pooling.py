@@ -17,6 +17,7 @@ from tapegrad.autograd import Context, Function, Tensor
 from tapegrad.autograd.backend import array_module
 from tapegrad.autograd.errors import ShapeError, describe
 
+from ._parallel import over_batch
 from ._utils import check_input, output_size, pair
 from .im2col import Geometry
 
@@ -42,9 +43,15 @@ class AvgPool2d(Function):
         n, c = x.shape[:2]
         ctx.geometry, ctx.scale = geometry, scale
         out = xp.zeros((n, c, g.ho, g.wo), dtype=x.dtype)
-        for _, _, (orows, ocols), (irows, icols) in g.taps():
-            out[:, :, orows, ocols] += x[:, :, irows, icols]
-        out *= scale if np.isscalar(scale) else xp.asarray(scale, dtype=x.dtype)
+        taps = g.taps()
+        factor = scale if np.isscalar(scale) else xp.asarray(scale, dtype=x.dtype)
+
+        def kernel(start: int, stop: int) -> None:
+            for _, _, (orows, ocols), (irows, icols) in taps:
+                out[start:stop, :, orows, ocols] += x[start:stop, :, irows, icols]
+            out[start:stop] *= factor
+
+        over_batch(n, out.size * len(taps), kernel, like=x)
         return out
 
     @staticmethod
@@ -61,10 +68,16 @@ class AvgUnpool2d(Function):
         g = geometry
         n, c = grad.shape[:2]
         ctx.geometry, ctx.scale = geometry, scale
-        scaled = grad * (scale if np.isscalar(scale) else xp.asarray(scale, dtype=grad.dtype))
+        factor = scale if np.isscalar(scale) else xp.asarray(scale, dtype=grad.dtype)
         out = xp.zeros((n, c, g.h, g.w), dtype=grad.dtype)
-        for _, _, (orows, ocols), (irows, icols) in g.taps():
-            out[:, :, irows, icols] += scaled[:, :, orows, ocols]
+        taps = g.taps()
+
+        def kernel(start: int, stop: int) -> None:
+            scaled = grad[start:stop] * factor
+            for _, _, (orows, ocols), (irows, icols) in taps:
+                out[start:stop, :, irows, icols] += scaled[:, :, orows, ocols]
+
+        over_batch(n, grad.size * len(taps), kernel, like=grad)
         return out
 
     @staticmethod
