@@ -93,7 +93,7 @@ def _prepare(tensors: Sequence[Tensor], grads: Sequence[Any] | None, where: str)
                     f"{where}: a gradient can be implied only for a scalar output, got shape {t.shape}; "
                     "pass the upstream gradient explicitly"
                 )
-            g = Tensor._make(t.data.dtype.type(1) + t.data * 0, None, 0)
+            g = Tensor._make(array_module(t.data).ones_like(t.data), None, 0)  # not 1 + 0 * t: nan for inf
         elif not isinstance(g, Tensor):
             g = Tensor(g, dtype=t.dtype)
         if g.shape != t.shape:

@@ -226,3 +226,13 @@ def test_only_the_inputs_that_need_grad_get_it() -> None:
     y.backward()
     assert b.grad is None
     np.testing.assert_array_equal(a.grad.numpy(), [3.0, 3.0])
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")
+def test_an_infinite_scalar_output_still_seeds_a_gradient_of_one() -> None:
+    data = np.array([0.0, 1.0, 2.0])
+    x = Tensor(data, requires_grad=True)
+    x.log().sum().backward()  # the output is -inf, yet d/dx of the finite terms is finite, as in torch
+    tx = torch.tensor(data, requires_grad=True)
+    tx.log().sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
