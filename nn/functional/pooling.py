@@ -148,7 +148,7 @@ def _pool_max(x: Any, g: Geometry) -> tuple[Any, Any]:
     first = _first_inside(taps, g, xp)
     if first is not None:  # windows that start in the padding: the switch defaults to their first real tap
         codes[...] = first
-    code_type = codes.dtype.type
+    small_codes = codes.dtype == xp.uint8
 
     def kernel(start: int, stop: int) -> None:
         for i, j, (orows, ocols), (irows, icols) in taps:
@@ -157,9 +157,14 @@ def _pool_max(x: Any, g: Geometry) -> tuple[Any, Any]:
             larger = value > best
             xp.maximum(best, value, out=best)
             # taps come in increasing code order: "k where larger, else keep" is a maximum (cheaper than
-            # a masked copy)
+            # a masked copy); the bool mask is reused in place as that uint8 k-or-0 array
+            if small_codes:
+                candidate = larger.view(xp.uint8)
+                candidate *= i * g.kw + j
+            else:
+                candidate = larger.astype(codes.dtype) * (i * g.kw + j)
             code = codes[start:stop, :, orows, ocols]
-            xp.maximum(code, larger * code_type(i * g.kw + j), out=code)
+            xp.maximum(code, candidate, out=code)
 
     over_batch(n, out.size * len(taps), kernel, like=x)
     return out, codes

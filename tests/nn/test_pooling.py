@@ -100,6 +100,17 @@ def test_max_pool2d_on_the_thread_pool_matches_torch(monkeypatch, kernel, stride
     assert_close(grad(out, [ours], Tensor(g))[0], torch.autograd.grad(ref, [theirs], torch.tensor(g))[0])
 
 
+def test_max_pool2d_with_more_than_256_window_taps_matches_torch():
+    """17x17 windows: the switch codes no longer fit a byte (int32 codes)."""
+    x = _values((2, 3, 40, 37), np.float64, 13, "distinct")
+    ours, theirs = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, indices = F.max_pool2d(ours, 17, 3, return_indices=True)
+    ref, ref_indices = TF.max_pool2d(theirs, 17, 3, return_indices=True)
+    np.testing.assert_array_equal(indices.numpy(), ref_indices.numpy())
+    g = random_like(out.shape, np.float64, 14)
+    assert_close(grad(out, [ours], Tensor(g))[0], torch.autograd.grad(ref, [theirs], torch.tensor(g))[0])
+
+
 def test_max_pool2d_all_minus_inf_window_points_at_its_first_real_input():
     x = np.full((1, 1, 4, 5), -np.inf)
     x[0, 0, 3, 4] = 1.0
