@@ -95,7 +95,7 @@ def _prepare(tensors: Sequence[Tensor], grads: Sequence[Any] | None, where: str)
                 )
             g = Tensor._make(array_module(t.data).ones_like(t.data), None, 0)  # not 1 + 0 * t: nan for inf
         elif not isinstance(g, Tensor):
-            g = Tensor(g, dtype=t.dtype)
+            g = Tensor(g, dtype=t.dtype, device=t.device)  # a NumPy seed for a GPU output moves there
         if g.shape != t.shape:
             raise ShapeError(f"{where}: gradient {describe(g)} does not match output {i} {describe(t)}")
         roots.append(t)
