@@ -64,8 +64,9 @@ def blas_info() -> list[dict[str, Any]]:
     return [{k: info.get(k) for k in keep} for info in threadpool_info()]
 
 
-def set_threads(threads: int) -> dict[str, Any]:
-    """Give NumPy's BLAS and PyTorch the same number of threads; returns what each reports afterwards.
+def set_threads(threads: int, torch_too: bool = True) -> dict[str, Any]:
+    """Give NumPy's BLAS, tapegrad's kernel pool and PyTorch the same number of threads; returns what each
+    reports afterwards.
 
     The BLAS limit goes through threadpoolctl (it stays in force for the process); torch's intra-op pool is
     set with ``torch.set_num_threads``.  Without threadpoolctl the BLAS keeps its default (the output says
@@ -79,6 +80,12 @@ def set_threads(threads: int) -> dict[str, Any]:
         result["blas"] = [i["num_threads"] for i in blas_info() if i.get("user_api") == "blas"]
     except ImportError:
         result["blas"] = "default (threadpoolctl not installed)"
+    setter = tapegrad_thread_setter()
+    if setter is not None:
+        setter[0](threads)
+        result["tapegrad"] = setter[1]()
+    if not torch_too:  # the memory subprocess of tapegrad must not import torch
+        return result
     try:
         import torch
 
@@ -88,6 +95,20 @@ def set_threads(threads: int) -> dict[str, Any]:
     except ImportError:
         result["torch"] = None
     return result
+
+
+def tapegrad_thread_setter() -> tuple[Any, Any] | None:
+    """tapegrad's own kernel thread pool (batch slices of pooling/convolution), if this version has one."""
+    import importlib
+
+    for name in ("tapegrad.nn.functional", "tapegrad.nn.functional._parallel"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        if hasattr(module, "set_num_threads") and hasattr(module, "get_num_threads"):
+            return module.set_num_threads, module.get_num_threads
+    return None
 
 
 def gemm_peak(size: int = 2048, repeats: int = 5) -> dict[str, float]:

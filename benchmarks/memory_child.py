@@ -40,12 +40,9 @@ def main(framework: str, batch: int, size: int, threads: int) -> dict[str, float
         from tapegrad.autograd import Tensor
         from tapegrad.nn import optim
 
-        try:
-            from threadpoolctl import threadpool_limits
+        from benchmarks.machine import set_threads
 
-            threadpool_limits(threads, user_api="blas")
-        except ImportError:
-            pass
+        set_threads(threads, torch_too=False)
         m = ref.tapegrad_model(size)
         opt = optim.SGD(m.parameters(), lr=0.01, momentum=0.9)
         tx, ty = Tensor(x), Tensor(y)

@@ -264,7 +264,8 @@ def _machine_lines(
             f"SIMD {' '.join(info['simd'])}",
             f"python {v['python']}, numpy {v['numpy']}, torch {v['torch']}, mygrad {v['mygrad']}, tapegrad "
             f"{v['tapegrad']}; BLAS: {kernel or 'unknown'}",
-            f"threads: BLAS {threads.get('blas')}, torch {threads.get('torch')} "
+            f"threads: BLAS {threads.get('blas')}, tapegrad pool {threads.get('tapegrad', '-')}, "
+            f"torch {threads.get('torch')} "
             f"(interop {threads.get('torch_interop')})"
             f"; env {info['env'] or '{}'}; load average {info['load_average']}",
             f"float32 GEMM peak ({int(peak['size'])}^3): numpy {peak['numpy_gflops']:.1f} GFLOP/s, "
