@@ -170,7 +170,8 @@ class ConvTranspose2d(Function):
         cout_g = weight.shape[1]
         spatial = g.ho * g.wo
         w3 = weight.reshape(groups, cin // groups, cout_g * g.kh * g.kw)
-        cols = w3.transpose(0, 2, 1) @ x.reshape(n, groups, cin // groups, spatial)
+        w_t = array_module(x).ascontiguousarray(w3.transpose(0, 2, 1))  # BLAS-friendly; it is small
+        cols = w_t @ x.reshape(n, groups, cin // groups, spatial)
         out = fold_array(cols.reshape(n, groups * cout_g, g.kh, g.kw, g.ho, g.wo), g)
         if bias is not None:
             out += bias.reshape(1, -1, 1, 1)
