@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from ..backend import array_module
 from ..errors import ShapeError
 from ..function import Context, Function
@@ -44,6 +46,15 @@ class Split(Function):
         return concatenate(grads, axis=ctx.axis), None, None
 
 
+def _common_float(tensors: list[Tensor]) -> list[Tensor]:
+    """Integer and bool pieces joined with float ones take the float dtype, as in torch (NumPy: float64)."""
+    kinds = {t.data.dtype.kind for t in tensors}
+    if "f" not in kinds or len(kinds) == 1:
+        return tensors
+    target = np.result_type(*(t.data.dtype for t in tensors if t.data.dtype.kind == "f"))
+    return [t if t.data.dtype.kind == "f" else Tensor._make(t.data.astype(target), None, 0) for t in tensors]
+
+
 def _check_axis(axis: int, ndim: int, op: str) -> int:
     if not -ndim <= axis < ndim:
         raise ShapeError(f"{op}: axis {axis} is out of range for tensors with {ndim} dimensions")
@@ -60,7 +71,7 @@ def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
         if t.ndim != first.ndim or any(a != b for j, (a, b) in enumerate(zip(t.shape, first.shape)) if j != axis):
             shapes = ", ".join(str(x.shape) for x in tensors)
             raise ShapeError(f"cat: tensor {i} has shape {t.shape}; all must match except on axis {axis}: {shapes}")
-    return Concatenate.apply(*tensors, axis=axis)
+    return Concatenate.apply(*_common_float(tensors), axis=axis)
 
 
 cat = concatenate

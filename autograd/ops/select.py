@@ -51,7 +51,14 @@ def _operand(x: Any) -> Any:
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
     cond = condition.data if isinstance(condition, Tensor) else condition
-    return Where.apply(cond, _operand(a), _operand(b))
+    a, b = _operand(a), _operand(b)
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.data.dtype.kind != b.data.dtype.kind:
+        # an integer branch meeting a float one takes the float dtype, as in torch (NumPy: float64)
+        if a.data.dtype.kind == "f" and b.data.dtype.kind in "biu":
+            b = Tensor._make(b.data.astype(a.data.dtype), None, 0)
+        elif b.data.dtype.kind == "f" and a.data.dtype.kind in "biu":
+            a = Tensor._make(a.data.astype(b.data.dtype), None, 0)
+    return Where.apply(cond, a, b)
 
 
 def maximum(a: Any, b: Any) -> Tensor:

@@ -79,3 +79,9 @@ def test_join_errors_name_the_op_and_the_shapes() -> None:
         a.split([1, 3], axis=1)
     with pytest.raises(ShapeError, match="split size must be positive"):
         a.split(0)
+
+
+def test_integer_pieces_joined_with_float_ones_take_the_float_dtype_like_torch() -> None:
+    ints, floats = np.array([[1, 2]]), np.array([[0.5, -1.5]], dtype=np.float32)
+    check_op(lambda a, b: ag.cat([a, b], 0), lambda a, b: torch.cat([a, b], 0), [ints, floats])
+    check_op(lambda a, b: ag.stack([b, a], 1), lambda a, b: torch.stack([b, a], 1), [ints, floats])

@@ -74,3 +74,12 @@ def test_comparisons_are_boolean_and_not_differentiable(op, data: st.DataObject)
     np.testing.assert_array_equal(op(Tensor(a), 0.0).numpy(), op(torch.from_numpy(a), 0.0).numpy())
     fn = getattr(ag, op.__name__)
     np.testing.assert_array_equal(fn(Tensor(a), Tensor(b)).numpy(), theirs.numpy())
+
+
+def test_where_with_an_integer_branch_takes_the_float_dtype_like_torch() -> None:
+    cond = np.array([True, False, True])
+    ints, floats = np.array([1, 2, 3]), np.array([0.5, -1.5, 2.5], dtype=np.float32)
+    check_op(lambda a, b: ag.where(cond, a, b), lambda a, b: torch.where(torch.from_numpy(cond), a, b),
+             [ints, floats])
+    check_op(lambda a, b: ag.where(cond, b, a), lambda a, b: torch.where(torch.from_numpy(cond), b, a),
+             [ints, floats])
