@@ -144,8 +144,11 @@ def _operands(a: Any, b: Any, true_divide: bool = False) -> tuple[Any, Any]:
     """PyTorch's type promotion where NumPy's differs: an integer or bool tensor meeting a float takes the
     float's dtype (int64 * float32 is float32, not float64; int + 1.5 is float32), and integer division is
     float32.  Floats meeting floats are left to NumPy, which agrees with PyTorch there."""
-    a, b = _operand(a, b), _operand(b, a)
-    ka, kb = _kind(a), _kind(b)
+    if type(a) is Tensor and type(b) is Tensor:  # the common case, kept cheap: it runs on every op
+        ka, kb = a.data.dtype.kind, b.data.dtype.kind
+    else:
+        a, b = _operand(a, b), _operand(b, a)
+        ka, kb = _kind(a), _kind(b)
     if ka == "f" and kb == "f":
         return a, b
     if ka == "f" or kb == "f" or true_divide:
