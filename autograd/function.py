@@ -212,7 +212,13 @@ class Function:
         ctx.parents = parents
         to_save = ctx._to_save
         if to_save:
-            ctx._saved = _resolve_saved(ctx, to_save, parents, arrays, outs, Tensor)
+            count = len(to_save)
+            if all_tensors and count == len(arrays) and to_save[0] is arrays[0] and (
+                count == 1 or (count == 2 and to_save[1] is arrays[1])
+            ):
+                ctx._saved = parents  # saved exactly its inputs (a * b, matmul): share the edge tuple
+            else:
+                ctx._saved = _resolve_saved(ctx, to_save, parents, arrays, outs, Tensor)
             ctx._to_save = ()
         if multiple:
             return tuple(make(o, ctx, i) for i, o in enumerate(outs))
