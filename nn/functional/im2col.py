@@ -13,6 +13,7 @@ faster than fancy indexing (``x[:, :, rows, cols]``) and ``np.add.at``, and run 
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NamedTuple
 
 from tapegrad.autograd import Context, Function, Tensor
@@ -56,15 +57,23 @@ class Geometry(NamedTuple):
             )
         return cls(kh, kw, sh, sw, ph, pw, dh, dw, h, w, ho, wo)
 
-    def taps(self) -> list[tuple[int, int, tuple[slice, slice], tuple[slice, slice]]]:
+    def taps(self) -> tuple[tuple[int, int, tuple[slice, slice], tuple[slice, slice]], ...]:
         """For each kernel tap (i, j): the output positions whose window puts that tap inside the input,
         and the strided input slice those positions read.
 
         Positions outside read the zero padding: nothing is read there, so no padded copy is ever made.
         """
-        rows = [_tap_range(i * self.dh, self.ph, self.sh, self.h, self.ho) for i in range(self.kh)]
-        columns = [_tap_range(j * self.dw, self.pw, self.sw, self.w, self.wo) for j in range(self.kw)]
-        return [(i, j, (r[0], c[0]), (r[1], c[1])) for i, r in enumerate(rows) for j, c in enumerate(columns)]
+        return _taps(self)
+
+
+@functools.lru_cache(maxsize=256)
+def _taps(g: Geometry) -> tuple[tuple[int, int, tuple[slice, slice], tuple[slice, slice]], ...]:
+    """``Geometry.taps``, cached: every chunk of every call with the same geometry reuses the slices."""
+    rows = [_tap_range(i * g.dh, g.ph, g.sh, g.h, g.ho) for i in range(g.kh)]
+    columns = [_tap_range(j * g.dw, g.pw, g.sw, g.w, g.wo) for j in range(g.kw)]
+    return tuple(
+        (i, j, (r[0], c[0]), (r[1], c[1])) for i, r in enumerate(rows) for j, c in enumerate(columns)
+    )
 
 
 def _tap_range(offset: int, padding: int, stride: int, size: int, out: int) -> tuple[slice, slice]:

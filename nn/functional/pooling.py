@@ -170,7 +170,7 @@ def _pool_max(x: Any, g: Geometry) -> tuple[Any, Any]:
     return out, codes
 
 
-def _first_inside(taps: list, g: Geometry, xp: Any) -> Any:
+def _first_inside(taps: tuple, g: Geometry, xp: Any) -> Any:
     """Per output position, the code of the first window tap inside the input (None when it is always 0)."""
     row_first = xp.full(g.ho, -1, dtype=xp.int64)
     col_first = xp.full(g.wo, -1, dtype=xp.int64)
