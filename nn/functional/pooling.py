@@ -138,6 +138,22 @@ def _code_dtype(taps: int) -> Any:
     return "uint8" if taps <= 256 else "int32"
 
 
+def _pool_max_values(x: Any, g: Geometry) -> Any:
+    """The maximum over the taps alone (inference: nothing will ask where it came from)."""
+    xp = array_module(x)
+    n, c = x.shape[:2]
+    out = xp.full((n, c, g.ho, g.wo), -xp.inf, dtype=x.dtype)
+    taps = g.taps()
+
+    def kernel(start: int, stop: int) -> None:
+        for _, _, (orows, ocols), (irows, icols) in taps:
+            best = out[start:stop, :, orows, ocols]
+            xp.maximum(best, x[start:stop, :, irows, icols], out=best)
+
+    over_batch(n, out.size * len(taps), kernel, like=x)
+    return out
+
+
 def _pool_max(x: Any, g: Geometry) -> tuple[Any, Any]:
     """The running maximum over the taps and the code of the first tap that reached it."""
     xp = array_module(x)
@@ -206,6 +222,8 @@ class MaxPool2d(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, geometry: Geometry, sink: list | None = None) -> Any:
+        if sink is None and not ctx.requires_grad:  # no tape and no indices asked for: no switches needed
+            return _pool_max_values(x, geometry)
         out, codes = _pool_max(x, geometry)
         ctx.switches = Switches((geometry.h, geometry.w), codes=codes, geometry=geometry)
         if sink is not None:

@@ -11,7 +11,7 @@ import pytest
 import torch
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from tapegrad.autograd import Tensor, grad
+from tapegrad.autograd import Tensor, grad, no_grad
 from tapegrad.autograd.errors import ShapeError
 from tapegrad.nn import functional as F
 
@@ -109,6 +109,16 @@ def test_max_pool2d_with_more_than_256_window_taps_matches_torch():
     np.testing.assert_array_equal(indices.numpy(), ref_indices.numpy())
     g = random_like(out.shape, np.float64, 14)
     assert_close(grad(out, [ours], Tensor(g))[0], torch.autograd.grad(ref, [theirs], torch.tensor(g))[0])
+
+
+@pytest.mark.parametrize("opts", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)])
+def test_max_pool2d_without_gradients_matches_torch(opts):
+    """Inference (no tape, no indices) takes a values-only path."""
+    x = random_like((2, 3, 9, 7), np.float32, 15)
+    with no_grad():
+        out = F.max_pool2d(Tensor(x, requires_grad=True), **opts)
+    assert out.grad_fn is None
+    np.testing.assert_array_equal(out.numpy(), TF.max_pool2d(torch.tensor(x), **opts).numpy())
 
 
 def test_max_pool2d_all_minus_inf_window_points_at_its_first_real_input():
