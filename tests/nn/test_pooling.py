@@ -111,7 +111,9 @@ def test_max_pool2d_with_more_than_256_window_taps_matches_torch():
     assert_close(grad(out, [ours], Tensor(g))[0], torch.autograd.grad(ref, [theirs], torch.tensor(g))[0])
 
 
-@pytest.mark.parametrize("opts", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)])
+@pytest.mark.parametrize(
+    "opts", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)]
+)
 def test_max_pool2d_without_gradients_matches_torch(opts):
     """Inference (no tape, no indices) takes a values-only path."""
     x = random_like((2, 3, 9, 7), np.float32, 15)
