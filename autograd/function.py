@@ -117,12 +117,13 @@ class Context:
         saved = self._saved
         if saved is None:
             saved = tuple(_as_constant(v) for v in self._to_save)
-        if not self._outputs:
+        outputs = self._outputs
+        if not outputs:
             return saved
         make = _Tensor._make
-        return tuple(
-            make(self._outputs[v.index], self, v.index) if type(v) is _SavedOutput else v for v in saved
-        )
+        if saved is _ONLY_FIRST_OUTPUT:  # exp, relu, tanh...: the op's own output, re-wrapped
+            return (make(outputs[0], self, 0),)
+        return tuple([make(outputs[v.index], self, v.index) if type(v) is _SavedOutput else v for v in saved])
 
     def release(self) -> None:
         """Free saved arrays and graph edges (after backward, unless the graph is retained)."""
