@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 import torch
-
 from tapegrad.autograd import Tensor
 
 # Two-sided tolerances per dtype: float32 results match a float64 reference to ~5e-7 relative, so these

@@ -62,7 +62,7 @@ class IndexAdd(Function):
 class Pad(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, pad_width: tuple[tuple[int, int], ...], value: float) -> Any:
-        ctx.slices = tuple(slice(before, before + size) for (before, _), size in zip(pad_width, x.shape))
+        ctx.slices = tuple(slice(before, before + size) for (before, _), size in zip(pad_width, x.shape, strict=True))
         return array_module(x).pad(x, pad_width, mode="constant", constant_values=value)
 
     @staticmethod

@@ -24,7 +24,7 @@ class Concatenate(Function):
     def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:
         grads, start = [], 0
         prefix = (slice(None),) * (ctx.axis % g.ndim)
-        for size, needed in zip(ctx.sizes, ctx.needs_input_grad):
+        for size, needed in zip(ctx.sizes, ctx.needs_input_grad, strict=True):
             grads.append(g[prefix + (slice(start, start + size),)] if needed else None)
             start += size
         return tuple(grads)
@@ -68,7 +68,8 @@ def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     first = tensors[0]
     axis = _check_axis(axis, first.ndim, "cat")
     for i, t in enumerate(tensors):
-        if t.ndim != first.ndim or any(a != b for j, (a, b) in enumerate(zip(t.shape, first.shape)) if j != axis):
+        same_rank = t.ndim == first.ndim
+        if not same_rank or any(a != b for j, (a, b) in enumerate(zip(t.shape, first.shape, strict=True)) if j != axis):
             shapes = ", ".join(str(x.shape) for x in tensors)
             raise ShapeError(f"cat: tensor {i} has shape {t.shape}; all must match except on axis {axis}: {shapes}")
     return Concatenate.apply(*_common_float(tensors), axis=axis)
