@@ -201,3 +201,16 @@ def test_fashion_mnist_data_from_the_environment(tmp_path: Path, monkeypatch: py
     monkeypatch.setenv("TAPEGRAD_FASHION_MNIST", str(tmp_path / "nowhere"))
     assert main(["train", "--data", "fashion-mnist", "--quiet"]) == 1
     assert "apt-get install dataset-fashion-mnist" in capsys.readouterr().err
+
+
+def test_folder_with_train_and_test_subfolders(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make_folder(tmp_path / "data" / "train", per_class=3, size=(40, 40), corrupt=False)
+    make_folder(tmp_path / "data" / "test", per_class=2, size=(40, 40), corrupt=False)
+    assert main(["train", "--data", str(tmp_path / "data"), "--image-size", "16", "--channels", "1",
+                 "--epochs", "1", "--out", str(tmp_path / "run"), "--report", "--viz-channels", "1",
+                 "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "validation accuracy" in out and "test accuracy" in out and "(4 images)" in out
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["test_images"] == 4 and metrics["classes"] == ["cat", "not_cat"]
+    assert "could not be produced" not in (tmp_path / "run" / "index.html").read_text()
