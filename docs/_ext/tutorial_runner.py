@@ -13,7 +13,7 @@
 * Executed pages are re-read on every build, so an incremental build never shows an older tapegrad's output.
 
 Config: ``tutorial_execute`` (bool, default True; ``conf.py`` maps ``TAPEGRAD_DOCS_EXECUTE=0`` to False)
-and ``tutorial_pages`` (fnmatch patterns of the pages to execute: ``tutorials/*`` and ``architecture``).
+and ``tutorial_pages`` (fnmatch patterns of the pages to execute: ``index``, ``tutorials/*``, ``architecture``).
 """
 
 from __future__ import annotations
@@ -32,11 +32,13 @@ from tutorial_code import TutorialError, python_blocks, run_blocks
 logger = logging.getLogger(__name__)
 
 GENERATED = "_generated"
-EXECUTED = ("tutorials/*", "architecture")  # pages whose code runs; index pages never have any
+EXECUTED = ("index", "tutorials/*", "architecture")  # pages whose code runs
 
 
 def is_executed(app: Sphinx, docname: str) -> bool:
-    return not docname.endswith("index") and any(fnmatch(docname, p) for p in app.config.tutorial_pages)
+    if docname == "tutorials/index":  # the list of tutorials: no code of its own
+        return False
+    return any(fnmatch(docname, p) for p in app.config.tutorial_pages)
 
 
 def workdir_for(app: Sphinx, docname: str) -> Path:

@@ -14,6 +14,7 @@ __all__ = ["DOCS", "executed_pages", "python_blocks", "run_blocks"]
 
 
 def executed_pages() -> list[Path]:
-    """The tutorials (every page under ``docs/tutorials`` but its index) and the architecture page."""
+    """The tutorials (every page under ``docs/tutorials`` but its index), the architecture page and the
+    front page's quickstart."""
     tutorials = sorted(p for p in (DOCS / "tutorials").glob("*.md") if p.stem != "index")
-    return [*tutorials, DOCS / "architecture.md"]
+    return [*tutorials, DOCS / "architecture.md", DOCS / "index.md"]

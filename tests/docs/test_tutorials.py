@@ -15,7 +15,7 @@ from .pages import executed_pages, python_blocks, run_blocks
 
 
 @pytest.mark.filterwarnings("ignore:.*cannot read this image")  # own_photos' deliberately broken file
-@pytest.mark.parametrize("page", executed_pages(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("page", executed_pages(), ids=lambda p: p.parent.name + "/" + p.stem)
 def test_page_code_runs(page: Path, tmp_path: Path) -> None:
     blocks = python_blocks(page.read_text(encoding="utf-8"))
     assert blocks, f"{page.name} has no ```python blocks: nothing of it is checked"
