@@ -1,18 +1,27 @@
-"""2-D convolution and transposed convolution as im2col + one stacked matrix product.
+"""2-D convolution and transposed convolution as im2col + matrix products.
 
-``Conv2d``: the forward copies the windows into columns (N, C*kh*kw, Ho*Wo) and multiplies by the weight
-matrix (O, C*kh*kw): NumPy's stacked matmul gives (N, O, Ho*Wo), which *is* the NCHW output (no transpose).
+``Conv2d``: the forward copies the windows into columns (C*kh*kw, Ho*Wo) per sample and multiplies by the
+weight matrix (O, C*kh*kw), which gives the (O, Ho*Wo) NCHW output directly (no transpose).  The batch is
+processed in chunks of about 1 MiB of columns, built in a reused scratch buffer, so the matmul reads them from
+cache; the columns are not kept for the backward but rebuilt there (cheaper than keeping them: no page faults
+on a fresh buffer, and the tape holds only the input and the weight).
+
 When the backward is recorded (``create_graph=True``) it is written with tapegrad ops (matmul, ``Im2Col``,
-``Col2Im``, sum), so gradients of gradients work; otherwise the same formulas run on raw arrays with a reused
-scratch buffer:
+``Col2Im``, sum), so gradients of gradients work; otherwise the same formulas run on raw arrays, chunk by
+chunk through the scratch buffer:
 
-* input gradient: col2im(Wᵀ @ g), the transposed convolution of g;
-* weight gradient: Σₙ gₙ @ colsₙᵀ, a per-sample stacked matmul then a sum over the batch (faster than one
-  tensordot, which would need the columns transposed in memory), on columns recomputed from the input;
+* input gradient: col2im(Wᵀ @ g), the transposed convolution of g (for stride 1 over whole flattened
+  padded planes, see ``_input_gradient_stride1``);
+* weight gradient: Σₙ colsₙ @ gₙᵀ per sample, accumulated (faster than one tensordot, which would need the
+  columns transposed in memory);
 * bias gradient: g summed over batch and space.
 
 ``ConvTranspose2d`` is the same two maps the other way round: col2im(Wᵀ @ x) forward, and im2col(g) for both
 of its gradients.  Groups split channels into independent blocks and become one more stacked (batch) axis.
+
+Known limit: each sample is its own BLAS call.  With a multi-threaded BLAS on a machine whose cores are busy
+with other work, every call waits for its slowest thread, and the small calls suffer far more than one big
+call would; on an idle machine, or with one BLAS thread, this layout is the fastest measured.
 """
 
 from __future__ import annotations
@@ -80,8 +89,8 @@ class Conv2d(Function):
 def _conv2d_backward_arrays(ctx: Context, x: Any, weight: Any, grad: Any) -> tuple[Any, ...]:
     """The same gradients as ``Conv2d.backward`` on raw arrays, for a backward that is not itself recorded.
 
-    Chunk by chunk of the batch, through one scratch buffer: recompute the columns, add gₙ @ colsₙᵀ to the
-    weight gradient, then overwrite the buffer with Wᵀ @ gₙ and fold it into the input gradient.
+    Chunk by chunk of the batch, through one scratch buffer: recompute the columns, add colsₙ @ gₙᵀ to the
+    (transposed) weight gradient, then overwrite the buffer with Wᵀ @ gₙ and fold it into the input gradient.
     """
     xp = array_module(x)
     geometry, groups = ctx.geometry, ctx.groups
