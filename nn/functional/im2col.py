@@ -7,8 +7,10 @@ from, so overlapping windows sum.  Because each is the other's transpose, ``Im2C
 and ``Col2Im.backward`` is ``Im2Col``: gradients of any order come for free.
 
 Speed: the columns are laid out as (N, C, kh, kw, Ho, Wo) and filled by kh*kw strided slice copies, each of
-which moves a whole (N, C, Ho, Wo) block at memory speed; col2im is kh*kw slice-adds.  Both are several times
-faster than fancy indexing (``x[:, :, rows, cols]``) and ``np.add.at``, and run unchanged on CuPy.
+which moves a whole (N, C, Ho, Wo) block; col2im is kh*kw slice-adds.  Measured on 16x16x64x64 with a 3x3
+kernel (one thread): the copies are 1.2x faster than fancy indexing (``x[:, :, rows, cols]``), and the
+slice-adds 20x faster than ``np.add.at``.  No padded copy of the input is made (see ``Geometry.taps``).  The
+same code runs on CuPy.
 """
 
 from __future__ import annotations
