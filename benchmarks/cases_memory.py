@@ -21,7 +21,7 @@ def measure_memory(threads: int, repeats: int = 1) -> dict[str, Any]:
     result: dict[str, Any] = {
         "batch": BATCH,
         "size": SIZE,
-        "method": "ru_maxrss peak - VmRSS before the first step",
+        "method": "VmHWM (peak) - VmRSS before the first step",
     }
     for framework in ("tapegrad", "torch"):
         runs = []

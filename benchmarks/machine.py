@@ -32,9 +32,7 @@ def cpu_flags() -> list[str]:
             for line in f:
                 if line.startswith("flags"):
                     flags = set(line.split(":", 1)[1].split())
-                    return sorted(
-                        f for f in flags if f in {"avx2", "fma", "avx512f", "avx512_vnni", "amx_tile"}
-                    )
+                    return sorted(f for f in flags if f in {"avx2", "fma", "avx512f", "avx512_vnni", "amx_tile"})
     except OSError:
         pass
     return []

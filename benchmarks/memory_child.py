@@ -1,25 +1,27 @@
 """Run in a fresh process by ``cases_memory``: peak resident memory of a few training steps of one framework.
 
 ``python -m benchmarks.memory_child {tapegrad|torch} BATCH SIZE`` prints one JSON line.  Only the framework
-measured is imported (torch's import alone is a few hundred MB of resident memory).  The peak is the kernel's
-``ru_maxrss`` (resident set high-water mark); the baseline is VmRSS read from /proc after the imports, the
-model and the batch exist and before the first step, so ``step_mb = peak - baseline`` is the memory the
-training step itself needs (activations, tape, gradients, optimizer state, scratch buffers).
+measured is imported (torch's import alone is a few hundred MB of resident memory).  The peak is VmHWM from
+/proc/self/status, the kernel's resident high-water mark of this process's address space.  Not
+``getrusage().ru_maxrss``: Linux carries that over from the parent across fork+exec, so a child started by a
+runner that holds 700 MB reports at least 700 MB.  The baseline is VmRSS after the imports, the model and the
+batch exist and before the first step, so ``step_mb = peak - baseline`` is the memory the training step
+itself needs (activations, tape, gradients, optimizer state, scratch buffers).
 """
 
 from __future__ import annotations
 
 import json
-import resource
 import sys
 
 STEPS = 3
 
 
-def rss_mb() -> float:
+def status_mb(field: str) -> float:
+    """A memory line of /proc/self/status (VmRSS, VmHWM) in MB."""
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -47,10 +49,10 @@ def main(framework: str, batch: int, size: int, threads: int) -> dict[str, float
         opt = optim.SGD(m.parameters(), lr=0.01, momentum=0.9)
         tx, ty = Tensor(x), Tensor(y)
         step = ref.tapegrad_step
-    baseline = rss_mb()
+    baseline = status_mb("VmRSS")
     for _ in range(STEPS):
         step(m, opt, tx, ty)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    peak = status_mb("VmHWM")
     return {"baseline_mb": baseline, "peak_mb": peak, "step_mb": peak - baseline}
 
 

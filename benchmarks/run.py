@@ -58,9 +58,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="cuda: CuPy vs torch CUDA (skipped with a message when unavailable)",
     )
     parser.add_argument("--cases", metavar="PATTERNS", help="comma-separated substrings of case names/groups")
-    parser.add_argument(
-        "--threads", type=int, default=None, help="threads for BLAS and torch (default: all cores)"
-    )
+    parser.add_argument("--threads", type=int, default=None, help="threads for BLAS and torch (default: all cores)")
     parser.add_argument("--rounds", type=int, default=None, help="timed blocks per implementation")
     parser.add_argument("--no-peers", action="store_true", help="skip MyGrad and the Tinyml reference")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
@@ -186,9 +184,7 @@ def run_case(
         row["gflops"] = {k: case.flops / t.median_s / 1e9 for k, t in timings.items()}
         row["pct_peak"] = 100 * row["gflops"]["tapegrad"] / peak_gflops
     if "tapegrad" in timings:
-        row["peers_x"] = {
-            p: timings[p].median_s / timings["tapegrad"].median_s for p in PEERS if p in timings
-        }
+        row["peers_x"] = {p: timings[p].median_s / timings["tapegrad"].median_s for p in PEERS if p in timings}
     return row
 
 
@@ -254,14 +250,11 @@ def _machine_lines(
     info: dict[str, Any], threads: dict[str, Any], peak: dict[str, float], args: argparse.Namespace
 ) -> str:
     blas = [b for b in info["blas"] if b.get("user_api") == "blas"]
-    kernel = ", ".join(
-        f"{b.get('internal_api')} {b.get('version')} kernel {b.get('architecture')}" for b in blas
-    )
+    kernel = ", ".join(f"{b.get('internal_api')} {b.get('version')} kernel {b.get('architecture')}" for b in blas)
     v = info["versions"]
     return "\n".join(
         [
-            f"machine: {info['cpu']}, {info['cores']} cores ({info['affinity']} usable), "
-            f"SIMD {' '.join(info['simd'])}",
+            f"machine: {info['cpu']}, {info['cores']} cores ({info['affinity']} usable), SIMD {' '.join(info['simd'])}",
             f"python {v['python']}, numpy {v['numpy']}, torch {v['torch']}, mygrad {v['mygrad']}, tapegrad "
             f"{v['tapegrad']}; BLAS: {kernel or 'unknown'}",
             f"threads: BLAS {threads.get('blas')}, tapegrad pool {threads.get('tapegrad', '-')}, "
@@ -310,8 +303,7 @@ def markdown_table(
         mg = f"{peers['mygrad']:.1f}x" if "mygrad" in peers else "-"
         tm = f"{peers['tinyml']:.1f}x" if "tinyml" in peers else "-"
         lines.append(
-            f"| {r['case']} | {r['note']} | {first} | {second} | {ratio} | {target} | {met} | {gf} | "
-            f"{mg} | {tm} |"
+            f"| {r['case']} | {r['note']} | {first} | {second} | {ratio} | {target} | {met} | {gf} | {mg} | {tm} |"
         )
     share = extras.get("tape_share") or {}
     notes = []
