@@ -149,6 +149,20 @@ def test_conv2d_backward_of_upstream_gradient_matches_torch():
         assert_close(a, r, np.float64)
 
 
+@pytest.mark.parametrize("stride", [1, 2])
+def test_conv2d_with_strided_input_and_broadcast_upstream_gradient(stride):
+    """A transposed (non-contiguous) input and the zero-stride gradient of .sum() take the same fast path."""
+    rng = np.random.default_rng(8)
+    x, w = rng.standard_normal((2, 3, 6, 7)), rng.standard_normal((4, 3, 3, 2))
+    ours = [Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)]
+    theirs = [torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)]
+    out = F.conv2d(ours[0].transpose(2, 3), ours[1], stride=stride, padding=1)
+    ref = TF.conv2d(theirs[0].transpose(2, 3), theirs[1], stride=stride, padding=1)
+    assert_close(out, ref, np.float64)
+    for a, r in zip(grad(out.sum(), ours), torch.autograd.grad(ref.sum(), theirs), strict=True):
+        assert_close(a, r, np.float64)
+
+
 @pytest.mark.filterwarnings("ignore:Using padding='same'")
 @pytest.mark.parametrize("padding", ["same", "valid"])
 @pytest.mark.parametrize("dilation", [1, 2])
