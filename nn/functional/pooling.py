@@ -118,17 +118,22 @@ def _scatter_taps(values: Any, codes: Any, g: Geometry) -> Any:
     finite = bool(xp.isfinite(values).all())
     taps = g.taps()
 
+    # Taps with i*dh < sh and j*dw < sw never hit an input position twice (not even across windows), so
+    # they go first as plain stores into the zeros; only the other taps of overlapping windows must add.
+    stores = [t for t in taps if not overlapping or (t[0] * g.dh < g.sh and t[1] * g.dw < g.sw)]
+    adds = [t for t in taps if t not in stores]
+
     def kernel(start: int, stop: int) -> None:
-        for i, j, (orows, ocols), (irows, icols) in taps:
+        for index, (i, j, (orows, ocols), (irows, icols)) in enumerate(stores + adds):
             mask = codes[start:stop, :, orows, ocols] == i * g.kw + j
             target = out[start:stop, :, irows, icols]
             source = values[start:stop, :, orows, ocols]
             if not finite:
                 target += xp.where(mask, source, 0)
-            elif overlapping:
-                target += source * mask
-            else:  # each input position belongs to one window and one tap: a plain store
+            elif index < len(stores):
                 xp.multiply(source, mask, out=target)
+            else:
+                target += source * mask
 
     over_batch(n, out.size * 2, kernel, like=values)
     return out
