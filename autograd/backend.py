@@ -43,6 +43,8 @@ def is_gpu_array(array: Any) -> bool:
 
 def array_module(*arrays: Any) -> ModuleType:
     """NumPy, or CuPy when any argument is a CuPy array."""
+    if "cupy" not in sys.modules:  # the common case, and the cheapest test: CuPy was never imported
+        return np
     for array in arrays:
         if is_gpu_array(array):
             return sys.modules["cupy"]

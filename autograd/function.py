@@ -209,15 +209,20 @@ class Function:
             ctx._meta = raw.shape
             ctx._dtype = raw.dtype
         # the args tuple itself is the edge list when every argument is a tensor (one object less per node)
-        parents = args if all_tensors else tuple(a if isinstance(a, Tensor) else None for a in args)
+        parents = args if all_tensors else tuple([a if isinstance(a, Tensor) else None for a in args])
         ctx.parents = parents
         to_save = ctx._to_save
         if to_save:
             count = len(to_save)
-            if all_tensors and count == len(arrays) and to_save[0] is arrays[0] and (
-                count == 1 or (count == 2 and to_save[1] is arrays[1])
+            if count == len(arrays) and (
+                to_save[0] is arrays[0] and (count == 1 or (count == 2 and to_save[1] is arrays[1]))
+                if all_tensors
+                else _saved_its_arguments(to_save, arrays, args, Tensor)
             ):
-                ctx._saved = parents  # saved exactly its inputs (a * b, matmul): share the edge tuple
+                ctx._saved = args  # saved exactly its arguments (a * b, x * 0.5, matmul): no tuple of its own
+            elif count == 1 and to_save[0] is raw and len(arrays) == 1 and raw is not arrays[0]:
+                ctx._saved = _ONLY_FIRST_OUTPUT  # a unary op that saved its output (exp, tanh, relu...)
+                ctx._outputs = outs
             else:
                 ctx._saved = _resolve_saved(ctx, to_save, parents, arrays, outs, Tensor)
             ctx._to_save = ()
@@ -227,6 +232,18 @@ class Function:
 
 
 _NEEDS_CACHE: dict[int, tuple[bool, ...]] = {}
+
+
+def _saved_its_arguments(saved: tuple[Any, ...], arrays: list[Any], args: tuple[Any, ...], Tensor: Any) -> bool:
+    """Whether ``saved[i]`` is tensor argument i's array, or the Python number passed there, for every i.
+
+    Then the resolved saved tuple *is* ``args``: the input tensors themselves and the numbers as they are.
+    """
+    for i in range(len(saved)):
+        value = saved[i]
+        if value is not arrays[i] or (type(value) not in _SCALARS and not isinstance(args[i], Tensor)):
+            return False
+    return True
 
 
 def _needs_tuple(mask: int, count: int) -> tuple[bool, ...]:
