@@ -19,9 +19,10 @@ chunk through the scratch buffer:
 ``ConvTranspose2d`` is the same two maps the other way round: col2im(Wᵀ @ x) forward, and im2col(g) for both
 of its gradients.  Groups split channels into independent blocks and become one more stacked (batch) axis.
 
-Known limit: each sample is its own BLAS call.  With a multi-threaded BLAS on a machine whose cores are busy
-with other work, every call waits for its slowest thread, and the small calls suffer far more than one big
-call would; on an idle machine, or with one BLAS thread, this layout is the fastest measured.
+Known limit: each sample is its own BLAS call, between NumPy copies.  On a 2-core machine shared with other
+work, multi-threaded OpenBLAS makes that pattern erratic: fwd+bwd of 16x16x64x64 -> 32 (k3 p1) took 35-45 ms
+with OPENBLAS_NUM_THREADS=1 but 65-290 ms with two BLAS threads (same process, same minute).  Batch-wide
+phases (all columns first, then the products) were no better under load and 1.6x slower when quiet.
 """
 
 from __future__ import annotations
