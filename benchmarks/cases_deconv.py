@@ -28,6 +28,10 @@ def make(device: str) -> dict[str, Impl]:
         m.to(device)
     m.eval()
     x, _ = ref.batch(1, SIZE)
+    if device != "cpu":
+        import cupy
+
+        x = cupy.asarray(x)
     dn = DeconvNet(m)
     first = dn.project(x, LAYER)
     channel, position = first.selections[0]
@@ -39,11 +43,13 @@ def make(device: str) -> dict[str, Impl]:
         return dn.project(x, LAYER, channel=channel, position=position).maps
 
     def backward() -> Any:
-        image = Tensor(x.copy(), requires_grad=True, device=None if device == "cpu" else device)
+        image = Tensor(x.copy(), requires_grad=True)
         act = head(image)
         seed = np.zeros(act.shape, dtype=np.float32)
         seed[(0, channel, *position)] = 1.0
         act.backward(Tensor(seed, device=None if device == "cpu" else device))
+        if device != "cpu":
+            image.grad.data.device.synchronize()
         return image.grad
 
     return {"deconvnet": projection, "backward": backward}

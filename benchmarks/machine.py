@@ -131,6 +131,35 @@ def gemm_peak(size: int = 2048, repeats: int = 5) -> dict[str, float]:
     return out
 
 
+def gpu_gemm_peak(size: int = 8192, repeats: int = 5) -> dict[str, float]:
+    """Best float32 GEMM rate of CuPy and torch CUDA (synchronised), and the card's name."""
+    import cupy
+    import torch
+
+    a = cupy.random.standard_normal((size, size), dtype=cupy.float32)
+    b = cupy.random.standard_normal((size, size), dtype=cupy.float32)
+    flops = 2.0 * size**3
+    props = cupy.cuda.runtime.getDeviceProperties(0)
+    name = props["name"].decode() if isinstance(props["name"], bytes) else str(props["name"])
+    out: dict[str, Any] = {"size": size, "gpu": name}
+
+    def run(fn: Any, sync: Any) -> float:
+        fn()
+        sync()
+        best = float("inf")
+        for _ in range(repeats):
+            start = time.perf_counter()
+            fn()
+            sync()
+            best = min(best, time.perf_counter() - start)
+        return best
+
+    out["numpy_gflops"] = flops / run(lambda: a @ b, cupy.cuda.Device().synchronize) / 1e9  # CuPy's
+    ta, tb = torch.as_tensor(a, device="cuda"), torch.as_tensor(b, device="cuda")
+    out["torch_gflops"] = flops / run(lambda: ta @ tb, torch.cuda.synchronize) / 1e9
+    return out
+
+
 def _timed(fn: Any) -> float:
     time.sleep(0.02)
     start = time.perf_counter()

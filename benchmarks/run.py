@@ -94,7 +94,11 @@ def main(argv: list[str] | None = None) -> int:
 
     thread_state = machine.set_threads(threads)
     info = machine.describe_machine()
-    peak = machine.gemm_peak(size=2048, repeats=3 if args.quick else 7)
+    if args.device == "cuda":
+        peak = machine.gpu_gemm_peak()  # CuPy's rate stands in the "numpy_gflops" slot
+        info["gpu"] = peak["gpu"]
+    else:
+        peak = machine.gemm_peak(size=2048, repeats=3 if args.quick else 7)
     print(_machine_lines(info, thread_state, peak, args))
 
     rows: list[dict[str, Any]] = []
@@ -261,7 +265,8 @@ def _machine_lines(
             f"torch {threads.get('torch')} "
             f"(interop {threads.get('torch_interop')})"
             f"; env {info['env'] or '{}'}; load average {info['load_average']}",
-            f"float32 GEMM peak ({int(peak['size'])}^3): numpy {peak['numpy_gflops']:.1f} GFLOP/s, "
+            f"float32 GEMM peak ({int(peak['size'])}^3): "
+            f"{'CuPy on ' + str(info['gpu']) if 'gpu' in info else 'numpy'} {peak['numpy_gflops']:.1f} GFLOP/s, "
             f"torch {peak.get('torch_gflops', float('nan')):.1f} GFLOP/s; device {args.device}"
             + ("; --quick" if args.quick else ""),
         ]
