@@ -250,6 +250,10 @@ def _memory_line(mem: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def _load(values: Any) -> str:
+    return "-" if not values else " ".join(f"{v:.2f}" for v in values) + " (1, 5, 15 min)"
+
+
 def _machine_lines(
     info: dict[str, Any], threads: dict[str, Any], peak: dict[str, float], args: argparse.Namespace
 ) -> str:
@@ -264,7 +268,7 @@ def _machine_lines(
             f"threads: BLAS {threads.get('blas')}, tapegrad pool {threads.get('tapegrad', '-')}, "
             f"torch {threads.get('torch')} "
             f"(interop {threads.get('torch_interop')})"
-            f"; env {info['env'] or '{}'}; load average {info['load_average']}",
+            f"; env {info['env'] or '{}'}; load average {_load(info['load_average'])}",
             f"float32 GEMM peak ({int(peak['size'])}^3): "
             f"{'CuPy on ' + str(info['gpu']) if 'gpu' in info else 'numpy'} {peak['numpy_gflops']:.1f} GFLOP/s, "
             f"torch {peak.get('torch_gflops', float('nan')):.1f} GFLOP/s; device {args.device}"
@@ -284,7 +288,7 @@ def markdown_table(
     lines = [
         "```",
         _machine_lines(info, threads, peak, args),
-        f"load average at the end {info.get('load_average_end')}",
+        f"load average at the end {_load(info.get('load_average_end'))}",
         "```",
         "",
         "| case | shape | tapegrad | PyTorch | ratio (of best blocks) | target | met "
