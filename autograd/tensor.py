@@ -68,7 +68,7 @@ class Tensor:
     # ----------------------------------------------------------------- properties
     @property
     def shape(self) -> tuple[int, ...]:
-        return tuple(self.data.shape)
+        return self.data.shape  # already a tuple (NumPy and CuPy)
 
     @property
     def ndim(self) -> int:
