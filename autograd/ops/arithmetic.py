@@ -163,26 +163,61 @@ def _operands(a: Any, b: Any, true_divide: bool = False) -> tuple[Any, Any]:
 
 
 def add(a: Any, b: Any) -> Tensor:
+    """Elementwise ``a + b`` with NumPy broadcasting (``torch.add``, the ``+`` operator).
+
+    Parameters
+    ----------
+    a, b
+        Tensors, arrays or Python numbers.  An integer or bool tensor meeting a float takes the float's dtype
+        (``int64 + float32`` is float32), as in PyTorch rather than NumPy.
+
+    Returns
+    -------
+    Tensor
+        The sum, of the broadcast shape.  Each input's gradient is the upstream gradient summed back over the
+        axes it was broadcast along.
+    """
     return Add.apply(*_operands(a, b))
 
 
 def sub(a: Any, b: Any) -> Tensor:
+    """Elementwise ``a - b`` with broadcasting (``torch.sub``, the ``-`` operator), dtypes promoted as in :func:`add`.
+
+    The gradient is ``g`` for ``a`` and ``-g`` for ``b``, each summed back to its input's shape.
+    """
     return Sub.apply(*_operands(a, b))
 
 
 def mul(a: Any, b: Any) -> Tensor:
+    """Elementwise ``a * b`` with broadcasting (``torch.mul``, the ``*`` operator), dtypes promoted as in :func:`add`.
+
+    The gradient is ``g * b`` for ``a`` and ``g * a`` for ``b``.
+    """
     return Mul.apply(*_operands(a, b))
 
 
 def div(a: Any, b: Any) -> Tensor:
+    """Elementwise true division ``a / b`` with broadcasting (``torch.div``, the ``/`` operator).
+
+    Integer operands give a float32 result, as in PyTorch (NumPy would give float64); division by zero gives
+    ``inf`` or ``nan`` (IEEE rules).  The gradient is ``g / b`` for ``a`` and ``-g * a / b**2`` for ``b``.
+    """
     return Div.apply(*_operands(a, b, true_divide=True))
 
 
 def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - mirrors torch.pow
+    """Elementwise ``a ** b`` with broadcasting (``torch.pow``, the ``**`` operator); ``a`` or ``b`` may be a number.
+
+    The gradient follows PyTorch at the points where the textbook formulas are undefined: for the base it is
+    ``g * b * a**(b - 1)``, but exactly 0 wherever ``b == 0`` (also at ``a == 0``, where the formula would give
+    ``0 * inf``); for the exponent it is ``g * a**b * log(a)``, defined as 0 wherever ``a == 0``.  A negative base with
+    a non-integer exponent gives ``nan``, as in NumPy.
+    """
     return Pow.apply(*_operands(a, b))
 
 
 def neg(a: Tensor) -> Tensor:
+    """Elementwise ``-a`` (``torch.neg``, unary ``-``); the gradient is ``-g``."""
     return Neg.apply(a)
 
 
