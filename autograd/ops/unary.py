@@ -174,38 +174,95 @@ def _floating(x: Any) -> Any:
 
 
 def exp(x: Tensor) -> Tensor:
+    """Elementwise ``e ** x`` (``torch.exp``); integer and bool tensors become float32 first, as in PyTorch.
+
+    The gradient is ``g * exp(x)``, reusing the forward's result.
+    """
     return Exp.apply(_floating(x))
 
 
 def log(x: Tensor) -> Tensor:
+    """Elementwise natural logarithm (``torch.log``); integers become float32 first.
+
+    ``log(0)`` is ``-inf`` and a negative input gives ``nan``, as in NumPy.  The gradient is ``g / x``.
+    """
     return Log.apply(_floating(x))
 
 
 def sqrt(x: Tensor) -> Tensor:
+    """Elementwise square root (``torch.sqrt``); integers become float32 first.
+
+    The gradient is ``g / (2 * sqrt(x))``, which is ``inf`` at ``x == 0``, as in PyTorch.
+    """
     return Sqrt.apply(_floating(x))
 
 
 def abs(x: Tensor) -> Tensor:  # noqa: A001 - mirrors torch.abs
+    """Elementwise absolute value (``torch.abs``, ``abs(x)``); keeps the input's dtype.
+
+    The gradient is ``g * sign(x)``, so 0 at ``x == 0`` (the subgradient PyTorch picks).
+    """
     return Abs.apply(x)
 
 
 def relu(x: Tensor) -> Tensor:
+    """Elementwise ``max(x, 0)`` (``torch.relu``); keeps the input's dtype.
+
+    The gradient passes where the output is positive and is 0 elsewhere, including at ``x == 0``, as in PyTorch.
+    """
     return Relu.apply(x)
 
 
 def sigmoid(x: Tensor) -> Tensor:
+    """Elementwise logistic function ``1 / (1 + e ** -x)`` (``torch.sigmoid``); integers become float32 first.
+
+    Computed separately for negative and non-negative inputs so that ``exp`` never overflows (no warning, no
+    ``nan`` for large ``|x|``).  The gradient is ``g * s * (1 - s)`` with ``s`` the output.
+    """
     return Sigmoid.apply(_floating(x))
 
 
 def tanh(x: Tensor) -> Tensor:
+    """Elementwise hyperbolic tangent (``torch.tanh``); integers become float32 first.
+
+    The gradient is ``g * (1 - tanh(x) ** 2)``, reusing the forward's result.
+    """
     return Tanh.apply(_floating(x))
 
 
 def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """Elementwise smooth ReLU ``log(1 + e ** (beta * x)) / beta`` (``torch.nn.functional.softplus``).
+
+    Parameters
+    ----------
+    x : Tensor
+        The input; integers become float32 first.
+    beta : float
+        Sharpness: the larger, the closer to ReLU.
+    threshold : float
+        Where ``beta * x > threshold`` the result is ``x`` itself (linear), as in PyTorch, which avoids
+        overflow; the gradient there is exactly ``g``, elsewhere ``g * sigmoid(beta * x)``.
+    """
     return Softplus.apply(_floating(x), beta=beta, threshold=threshold)
 
 
 def clip(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - torch's names
+    """Limit every element to ``[min, max]`` (``torch.clamp``; also available as ``clamp``).
+
+    Parameters
+    ----------
+    x : Tensor
+        The input.
+    min, max : number, optional
+        The bounds (Python or NumPy numbers, not tensors: use :func:`maximum` / :func:`minimum` for tensor
+        bounds).  Either may be None for no bound on that side, but not both.
+
+    Returns
+    -------
+    Tensor
+        The clipped tensor, of the input's shape and dtype.  The gradient passes where
+        ``min <= x <= max``, the bounds included (like ``torch.clamp``), and is 0 outside.
+    """
     if min is None and max is None:
         raise ValueError("clip: at least one of min and max must be given")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -217,6 +274,12 @@ clamp = clip
 
 
 def cast(x: Tensor, dtype: Any) -> Tensor:
+    """Convert to ``dtype`` (``Tensor.astype``, like ``torch.Tensor.to(dtype)``); ``x`` itself when it already has it.
+
+    A cast to a floating dtype is differentiable: the gradient is cast back to the input's dtype.  A cast of a
+    tensor that requires grad to an integer or bool dtype gives a result cut from the graph (no gradient), as in
+    PyTorch.  An unsupported dtype raises :class:`~tapegrad.autograd.DTypeError`.
+    """
     dtype = np.dtype(dtype)
     if dtype == x.dtype:
         return x
