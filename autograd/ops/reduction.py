@@ -128,10 +128,37 @@ class LogSoftmax(Function):
 
 
 def sum(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001 - mirrors torch.sum
+    """Sum over ``axis`` (``torch.sum``).
+
+    Parameters
+    ----------
+    x : Tensor
+        The input.
+    axis : int, tuple of int or None
+        The axes to reduce (``dim`` in PyTorch); None reduces all of them.  Negative axes count from the end.
+    keepdims : bool
+        Keep the reduced axes with size 1 (``keepdim`` in PyTorch), so the result broadcasts against ``x``.
+
+    Returns
+    -------
+    Tensor
+        The sums.  The gradient is the upstream gradient broadcast back over the reduced axes.
+    """
     return Sum.apply(x, normalize_axis(axis, x.ndim, "sum"), keepdims)
 
 
 def mean(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """Arithmetic mean over ``axis`` (``torch.mean``); the mean over no elements is ``nan``, as in PyTorch.
+
+    Parameters
+    ----------
+    x : Tensor
+        The input.
+    axis : int, tuple of int or None
+        The axes to reduce (``dim`` in PyTorch); None reduces all of them.  Negative axes count from the end.
+    keepdims : bool
+        Keep the reduced axes with size 1 (``keepdim`` in PyTorch), so the result broadcasts against ``x``.
+    """
     axes = normalize_axis(axis, x.ndim, "mean")
     count = 1
     for a in axes:
@@ -141,7 +168,20 @@ def mean(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
 
 
 def var(x: Tensor, axis: Any = None, keepdims: bool = False, correction: int = 1) -> Tensor:
-    """Variance with Bessel's correction by default (``torch.var``); ``correction=0`` for the biased one."""
+    """Variance with Bessel's correction by default (``torch.var``); ``correction=0`` for the biased one.
+
+    Parameters
+    ----------
+    x : Tensor
+        The input.
+    axis : int, tuple of int or None
+        The axes to reduce (``dim`` in PyTorch); None reduces all of them.
+    keepdims : bool
+        Keep the reduced axes with size 1 (``keepdim`` in PyTorch).
+    correction : int
+        Divide the sum of squared deviations by ``count - correction`` (clamped at 0, so too few elements give
+        ``inf`` or ``nan``, as in PyTorch).
+    """
     axes = normalize_axis(axis, x.ndim, "var")
     count = 1
     for a in axes:
@@ -151,10 +191,34 @@ def var(x: Tensor, axis: Any = None, keepdims: bool = False, correction: int = 1
 
 
 def max(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001 - mirrors torch.max
+    """Largest value over ``axis`` (``torch.amax``; also available as ``amax``).
+
+    Unlike ``torch.max(x, dim)`` this returns only the values, not ``(values, indices)``: use :func:`argmax` for
+    the indices.  Reducing an empty axis raises :class:`~tapegrad.autograd.ShapeError`.
+
+    Parameters
+    ----------
+    x : Tensor
+        The input.
+    axis : int, tuple of int or None
+        The axes to reduce (``dim`` in PyTorch); None reduces all of them.  Negative axes count from the end.
+    keepdims : bool
+        Keep the reduced axes with size 1 (``keepdim`` in PyTorch), so the result broadcasts against ``x``.
+
+    Returns
+    -------
+    Tensor
+        The maxima.  The gradient goes to the elements equal to the maximum; when several tie, it is split
+        evenly among them (each gets ``g / count``), like ``torch.amax``, so it still sums to ``g``.
+    """
     return Extremum.apply(x, normalize_axis(axis, x.ndim, "max"), keepdims, True)
 
 
 def min(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001 - mirrors torch.min
+    """Smallest value over ``axis`` (``torch.amin``; also available as ``amin``).
+
+    The counterpart of :func:`max`: same parameters, values only, and the gradient split evenly among tied minima.
+    """
     return Extremum.apply(x, normalize_axis(axis, x.ndim, "min"), keepdims, False)
 
 
@@ -180,19 +244,38 @@ def argmax(x: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor
 
 
 def argmin(x: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor:
+    """Index of the first smallest value (``torch.argmin``), as int64; over the flattened tensor when ``axis`` is None.
+
+    Not differentiable: the result never requires grad.
+    """
     return argmax(-x.detach(), axis, keepdims)
 
 
 def logsumexp(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """log(sum(exp(x))) computed stably: exact for logits of +-1e4 where a naive version overflows."""
+    """log(sum(exp(x))) computed stably: exact for logits of +-1e4 where a naive version overflows.
+
+    ``axis`` and ``keepdims`` are as in :func:`sum` (``torch.logsumexp`` calls them ``dim`` and ``keepdim``).
+    An all ``-inf`` slice gives ``-inf``; an empty one gives ``-inf`` too.  The gradient is ``g * softmax(x)``
+    over the reduced axes.
+    """
     return LogSumExp.apply(x, normalize_axis(axis, x.ndim, "logsumexp"), keepdims)
 
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along one axis (``torch.softmax``, whose ``dim`` is ``axis`` here).
+
+    Shifted by the maximum before ``exp``, so large logits do not overflow.  The gradient is
+    ``s * (g - sum(g * s))`` along ``axis``, with ``s`` the output.
+    """
     normalize_axis(axis, x.ndim, "softmax")
     return Softmax.apply(x, axis)
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """``x - logsumexp(x)`` along one axis (``torch.log_softmax``, whose ``dim`` is ``axis`` here).
+
+    Computed stably (never the log of an underflowed softmax), which is why losses should use it rather than
+    ``softmax(x).log()``.  The gradient is ``g - softmax(x) * sum(g)`` along ``axis``.
+    """
     normalize_axis(axis, x.ndim, "log_softmax")
     return LogSoftmax.apply(x, axis)
