@@ -54,6 +54,22 @@ class BroadcastTo(Function):
 
 
 def reshape(x: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """The same elements in a new shape (``torch.reshape``; also available as ``view``).
+
+    Parameters
+    ----------
+    x : Tensor
+        The input.
+    shape : tuple of int
+        The new shape; one entry may be -1 (inferred from the element count).
+
+    Returns
+    -------
+    Tensor
+        ``x`` itself when the shape does not change, otherwise a new tensor whose data may share memory with
+        ``x``'s.  The gradient is reshaped back.  A shape with the wrong number of elements raises
+        :class:`~tapegrad.autograd.ShapeError`.
+    """
     shape = tuple(int(s) for s in shape)
     if shape == x.shape:
         return x
@@ -71,6 +87,11 @@ def _check_permutation(axes: tuple[int, ...], ndim: int, op: str) -> tuple[int, 
 
 
 def permute(x: Tensor, axes: tuple[int, ...]) -> Tensor:
+    """Reorder the axes (``torch.permute``): axis ``i`` of the result is axis ``axes[i]`` of ``x``.
+
+    ``axes`` must be a permutation of all axes (negative ones allowed), else
+    :class:`~tapegrad.autograd.ShapeError`.  The gradient is permuted back by the inverse permutation.
+    """
     return Transpose.apply(x, _check_permutation(tuple(axes), x.ndim, "permute"))
 
 
@@ -100,6 +121,11 @@ def _axis(axis: int, ndim: int, op: str) -> int:
 
 
 def broadcast_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """Repeat ``x`` along size-1 and new leading axes to reach ``shape`` (``torch.broadcast_to``, NumPy's rules).
+
+    ``x`` itself when the shape already matches.  The gradient is the upstream gradient summed over the
+    broadcast axes (the engine does that summing).  Incompatible shapes raise :class:`~tapegrad.autograd.ShapeError`.
+    """
     shape = tuple(int(s) for s in shape)
     if shape == x.shape:
         return x
@@ -116,6 +142,11 @@ def expand(x: Tensor, shape: tuple[int, ...]) -> Tensor:
 
 
 def squeeze(x: Tensor, axis: Any = None) -> Tensor:
+    """Remove axes of size 1 (``torch.squeeze``, whose ``dim`` is ``axis`` here).
+
+    ``axis`` None removes every size-1 axis; an int or tuple removes those axes if they have size 1 and leaves
+    them alone otherwise, as PyTorch does.  The gradient is reshaped back.
+    """
     if axis is None:
         shape = tuple(s for s in x.shape if s != 1)
     else:
@@ -125,6 +156,7 @@ def squeeze(x: Tensor, axis: Any = None) -> Tensor:
 
 
 def unsqueeze(x: Tensor, axis: int) -> Tensor:
+    """Insert an axis of size 1 at position ``axis`` of the result (``torch.unsqueeze``); ``-1`` appends one."""
     axis = _axis(axis, x.ndim + 1, "unsqueeze")
     shape = list(x.shape)
     shape.insert(axis, 1)
@@ -132,6 +164,11 @@ def unsqueeze(x: Tensor, axis: int) -> Tensor:
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge axes ``start_dim`` to ``end_dim`` (both included) into one (``torch.flatten``).
+
+    ``x.flatten(1)`` turns a batch of images ``(N, C, H, W)`` into rows ``(N, C*H*W)``; a 0-d tensor becomes
+    shape ``(1,)``.
+    """
     if x.ndim == 0:
         return reshape(x, (1,))
     start, end = _axis(start_dim, x.ndim, "flatten"), _axis(end_dim, x.ndim, "flatten")
