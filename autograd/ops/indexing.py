@@ -71,15 +71,41 @@ class Pad(Function):
 
 
 def getitem(x: Tensor, index: Any) -> Tensor:
+    """``x[index]`` with NumPy's basic and advanced indexing (the ``[]`` operator).
+
+    Parameters
+    ----------
+    x : Tensor
+        The tensor to index.
+    index
+        Ints, slices, None, ``...``, boolean masks, integer arrays or lists, integer tensors, or a tuple of them.
+
+    Returns
+    -------
+    Tensor
+        The selected elements, always a copy (never a view of ``x``'s data).  The gradient is scattered back
+        into zeros of ``x``'s shape by :func:`index_add`; an element picked several times (a repeated index such
+        as ``x[[0, 0]]``) receives the sum of the gradients of all its copies.
+    """
     return GetItem.apply(x, _raw_index(index))
 
 
 def index_add(g: Tensor, index: Any, shape: tuple[int, ...]) -> Tensor:
+    """Zeros of ``shape`` with ``g`` added at ``index``: the adjoint of ``getitem`` (the backward of ``x[index]``).
+
+    Repeated indices accumulate (``numpy.add.at``, ``cupyx.scatter_add`` on the GPU) instead of the last write
+    winning.  Differentiable: its gradient is ``g[index]``.  Unlike ``torch.index_add`` this builds a new tensor
+    rather than adding into an existing one, and ``index`` is any ``getitem`` index, not one axis's indices.
+    """
     return IndexAdd.apply(g, index=_raw_index(index), shape=tuple(shape))
 
 
 def pad(x: Tensor, pad_width: Any, value: float = 0.0) -> Tensor:
-    """Constant padding, ``numpy.pad`` style: an int, a (before, after) pair, or one pair per axis."""
+    """Constant padding, ``numpy.pad`` style: an int, a (before, after) pair, or one pair per axis.
+
+    Unlike ``torch.nn.functional.pad``, the widths are given first axis first, one pair per axis, not last axis
+    first.  The gradient is the upstream gradient with the padding cut off.
+    """
     from ..errors import ShapeError
 
     if isinstance(pad_width, int):

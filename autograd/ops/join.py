@@ -62,6 +62,21 @@ def _check_axis(axis: int, ndim: int, op: str) -> int:
 
 
 def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    """Join tensors end to end along an existing axis (``torch.cat``; also available as ``cat``).
+
+    Parameters
+    ----------
+    tensors : sequence of Tensor
+        At least one; all with the same number of dimensions and the same sizes except along ``axis``.  Integer
+        pieces joined with float ones take the float dtype, as in PyTorch.
+    axis : int
+        The axis to join along (``dim`` in PyTorch).
+
+    Returns
+    -------
+    Tensor
+        The joined tensor; each input's gradient is its slice of the upstream gradient.
+    """
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     if not tensors:
         raise ShapeError("cat: expected a non-empty sequence of tensors")
@@ -79,6 +94,10 @@ cat = concatenate
 
 
 def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new axis inserted at ``axis`` (``torch.stack``, whose ``dim`` is ``axis``).
+
+    Each input's gradient is its slice of the upstream gradient along that axis.
+    """
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     if not tensors:
         raise ShapeError("stack: expected a non-empty sequence of tensors")
