@@ -103,8 +103,8 @@ def index_add(g: Tensor, index: Any, shape: tuple[int, ...]) -> Tensor:
 def pad(x: Tensor, pad_width: Any, value: float = 0.0) -> Tensor:
     """Constant padding, ``numpy.pad`` style: an int, a (before, after) pair, or one pair per axis.
 
-    Unlike ``torch.nn.functional.pad``, the widths are given first axis first, one pair per axis, not last axis
-    first.  The gradient is the upstream gradient with the padding cut off.
+    Per-axis pairs run from the first axis, not from the last as in ``torch.nn.functional.pad``.  The gradient
+    is the upstream gradient with the padding cut off.
     """
     from ..errors import ShapeError
 

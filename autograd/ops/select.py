@@ -50,6 +50,20 @@ def _operand(x: Any) -> Any:
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
+    """Elementwise choice: ``a`` where ``condition`` is true, else ``b`` (``torch.where``), with broadcasting.
+
+    Parameters
+    ----------
+    condition : Tensor or array
+        Boolean (or truthy) values; never differentiated.
+    a, b
+        Tensors, arrays or numbers.  An integer branch meeting a float one takes the float's dtype, as in PyTorch.
+
+    Returns
+    -------
+    Tensor
+        The gradient goes to ``a`` where the condition holds and to ``b`` elsewhere (0 for the other branch).
+    """
     cond = condition.data if isinstance(condition, Tensor) else condition
     a, b = _operand(a), _operand(b)
     if isinstance(a, Tensor) and isinstance(b, Tensor) and a.data.dtype.kind != b.data.dtype.kind:
@@ -62,8 +76,17 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
 
 
 def maximum(a: Any, b: Any) -> Tensor:
+    """Elementwise larger of ``a`` and ``b`` with broadcasting (``torch.maximum``); not a reduction (see :func:`max`).
+
+    The gradient goes to the larger input; where the two are equal it is split half-half between them, as in
+    PyTorch.  A ``nan`` in either input propagates to the result.
+    """
     return Maximum.apply(_operand(a), _operand(b), True)
 
 
 def minimum(a: Any, b: Any) -> Tensor:
+    """Elementwise smaller of ``a`` and ``b`` with broadcasting (``torch.minimum``); not a reduction (see :func:`min`).
+
+    The gradient goes to the smaller input; where the two are equal it is split half-half between them.
+    """
     return Maximum.apply(_operand(a), _operand(b), False)
