@@ -18,11 +18,19 @@ class Compare(Function):
         return op(a, b)
 
 
+_SYMBOLS = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+
+
 def _compare(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Tensor]:
     def compare(a: Any, b: Any) -> Tensor:
         return Compare.apply(a, b, op=op)
 
     compare.__name__ = op.__name__
+    compare.__doc__ = (
+        f"Elementwise ``a {_SYMBOLS[op.__name__]} b`` with broadcasting (``torch.{op.__name__}``, the "
+        f"``{_SYMBOLS[op.__name__]}`` operator on tensors).\n\n"
+        "Returns a bool tensor that never requires grad: comparisons are not differentiable."
+    )
     return compare
 
 
