@@ -68,36 +68,51 @@ class Tensor:
     # ----------------------------------------------------------------- properties
     @property
     def shape(self) -> tuple[int, ...]:
+        """The sizes of the axes, a tuple of ints (``torch.Size`` in PyTorch)."""
         return self.data.shape  # already a tuple (NumPy and CuPy)
 
     @property
     def ndim(self) -> int:
+        """The number of axes (``dim()``)."""
         return self.data.ndim
 
     @property
     def dtype(self) -> Any:
+        """The element type, a NumPy dtype (``numpy.float32`` rather than ``torch.float32``)."""
         return self.data.dtype
 
     @property
     def size(self) -> int:
+        """The number of elements (``numel()``).
+
+        Unlike ``torch.Tensor.size()``, which returns the shape, this is NumPy's ``size``: see :attr:`shape`.
+        """
         return int(self.data.size)
 
     @property
     def device(self) -> str:
+        """``'cpu'`` (NumPy data) or ``'cuda'`` (CuPy data)."""
         return device_of(self.data)
 
     @property
     def is_leaf(self) -> bool:
+        """True for a tensor not made by a recorded op (created by the user, or detached).
+
+        Only leaves that require grad get ``.grad`` filled by :meth:`backward`; see :meth:`retain_grad` for the others.
+        """
         return self.grad_fn is None
 
     @property
     def T(self) -> Tensor:
+        """All axes reversed (``x.transpose()``); the usual transpose for a matrix."""
         return self.transpose()
 
     def numel(self) -> int:
+        """The number of elements (``torch.Tensor.numel``)."""
         return int(self.data.size)
 
     def dim(self) -> int:
+        """The number of axes (``torch.Tensor.dim``); the same as :attr:`ndim`."""
         return self.data.ndim
 
     def __len__(self) -> int:
@@ -111,11 +126,13 @@ class Tensor:
         return to_device(self.data, "cpu")
 
     def item(self) -> Any:
+        """The value of a one-element tensor as a Python number (``torch.Tensor.item``)."""
         if self.data.size != 1:
             raise ValueError(f"item(): only a tensor with one element can be converted, got shape {self.shape}")
         return self.data.reshape(()).item()
 
     def tolist(self) -> Any:
+        """The data as (nested) Python lists of Python numbers, copied to the CPU first if needed."""
         return self.numpy().tolist()
 
     def to(self, device: Any = None, dtype: Any = None) -> Tensor:
@@ -128,21 +145,31 @@ class Tensor:
         return out
 
     def cpu(self) -> Tensor:
+        """This tensor on the CPU (``self`` when already there); differentiable, see :meth:`to`."""
         return self.to("cpu")
 
     def cuda(self) -> Tensor:
+        """This tensor on the GPU (needs CuPy and a GPU); differentiable, see :meth:`to`."""
         return self.to("cuda")
 
     def astype(self, dtype: Any) -> Tensor:
+        """A copy converted to ``dtype`` (NumPy's name; ``torch.Tensor.to(dtype)``).
+
+        A cast to a float dtype passes gradients back (converted to the original dtype); a cast to an integer or
+        bool dtype is cut from the graph.  See :func:`~tapegrad.autograd.cast`.
+        """
         return _ops.cast(self, dtype)
 
     def float(self) -> Tensor:
+        """Convert to float32 (``torch.Tensor.float``), differentiably."""
         return self.astype(np.float32)
 
     def double(self) -> Tensor:
+        """Convert to float64 (``torch.Tensor.double``), differentiably."""
         return self.astype(np.float64)
 
     def long(self) -> Tensor:
+        """Convert to int64 (``torch.Tensor.long``); the result carries no gradient."""
         return self.astype(np.int64)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -151,6 +178,11 @@ class Tensor:
 
     # ----------------------------------------------------------------- autograd
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set, in place, whether gradients are collected for this leaf; returns ``self`` (as in torch).
+
+        Only floating tensors can require gradients (:class:`~tapegrad.autograd.DTypeError` otherwise); a non-leaf
+        cannot be switched off (:class:`~tapegrad.autograd.GraphError`: use :meth:`detach`).
+        """
         if requires_grad and self.data.dtype.kind not in "fc":
             raise DTypeError(f"requires_grad: only floating tensors can require gradients, got {self.dtype}")
         if not requires_grad and self.grad_fn is not None:
@@ -163,6 +195,7 @@ class Tensor:
         return Tensor._make(self.data, None, 0)
 
     def zero_grad(self) -> None:
+        """Forget the accumulated gradient: ``.grad`` becomes None (as ``set_to_none=True`` in PyTorch)."""
         self.grad = None
 
     def register_hook(self, hook: Hook) -> Callable[[], None]:
@@ -302,101 +335,154 @@ class Tensor:
 
     # ----------------------------------------------------------------- methods mirroring torch.Tensor
     def exp(self) -> Tensor:
+        """Elementwise ``e ** x``; see :func:`~tapegrad.autograd.exp`."""
         return _ops.exp(self)
 
     def log(self) -> Tensor:
+        """Elementwise natural logarithm; see :func:`~tapegrad.autograd.log`."""
         return _ops.log(self)
 
     def sqrt(self) -> Tensor:
+        """Elementwise square root; see :func:`~tapegrad.autograd.sqrt`."""
         return _ops.sqrt(self)
 
     def abs(self) -> Tensor:
+        """Elementwise absolute value; see :func:`~tapegrad.autograd.abs`."""
         return _ops.abs(self)
 
     def relu(self) -> Tensor:
+        """Elementwise ``max(x, 0)``; see :func:`~tapegrad.autograd.relu`."""
         return _ops.relu(self)
 
     def sigmoid(self) -> Tensor:
+        """Elementwise logistic function; see :func:`~tapegrad.autograd.sigmoid`."""
         return _ops.sigmoid(self)
 
     def tanh(self) -> Tensor:
+        """Elementwise hyperbolic tangent; see :func:`~tapegrad.autograd.tanh`."""
         return _ops.tanh(self)
 
     def clip(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - torch's names
+        """Limit every element to ``[min, max]`` (also ``clamp``); see :func:`~tapegrad.autograd.clip`."""
         return _ops.clip(self, min, max)
 
     clamp = clip
 
     def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Sum over ``axis`` (torch's ``dim``); see :func:`~tapegrad.autograd.sum`."""
         return _ops.sum(self, axis, keepdims)
 
     def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Mean over ``axis`` (torch's ``dim``); see :func:`~tapegrad.autograd.mean`."""
         return _ops.mean(self, axis, keepdims)
 
     def var(self, axis: Any = None, keepdims: bool = False, correction: int = 1) -> Tensor:
+        """Variance over ``axis``, unbiased unless ``correction=0``; see :func:`~tapegrad.autograd.var`."""
         return _ops.var(self, axis, keepdims, correction)
 
     def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Largest value over ``axis`` (values only, like ``torch.amax``); see :func:`~tapegrad.autograd.max`."""
         return _ops.max(self, axis, keepdims)
 
     def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Smallest value over ``axis`` (values only, like ``torch.amin``); see :func:`~tapegrad.autograd.min`."""
         return _ops.min(self, axis, keepdims)
 
     def argmax(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Index of the first largest value, int64; see :func:`~tapegrad.autograd.argmax`."""
         return _ops.argmax(self, axis, keepdims)
 
     def argmin(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Index of the first smallest value, int64; see :func:`~tapegrad.autograd.argmin`."""
         return _ops.argmin(self, axis, keepdims)
 
     def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Stable ``log(sum(exp(x)))`` over ``axis``; see :func:`~tapegrad.autograd.logsumexp`."""
         return _ops.logsumexp(self, axis, keepdims)
 
     def softmax(self, axis: int = -1) -> Tensor:
+        """Softmax along ``axis`` (torch's ``dim``); see :func:`~tapegrad.autograd.softmax`."""
         return _ops.softmax(self, axis)
 
     def log_softmax(self, axis: int = -1) -> Tensor:
+        """Log-softmax along ``axis`` (torch's ``dim``); see :func:`~tapegrad.autograd.log_softmax`."""
         return _ops.log_softmax(self, axis)
 
     def reshape(self, *shape: Any) -> Tensor:
+        """The same elements in a new shape, ``x.reshape(2, 3)`` or ``x.reshape((2, 3))``.
+
+        See :func:`~tapegrad.autograd.reshape`.
+        """
         return _ops.reshape(self, _shape_args(shape))
 
     def view(self, *shape: Any) -> Tensor:
+        """The same as :meth:`reshape` (PyTorch's name); see :func:`~tapegrad.autograd.reshape`.
+
+        The result is not guaranteed to share memory with ``self``, and writing through it is not supported.
+        """
         return _ops.reshape(self, _shape_args(shape))
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Merge axes ``start_dim`` to ``end_dim`` into one; see :func:`~tapegrad.autograd.flatten`."""
         return _ops.flatten(self, start_dim, end_dim)
 
     def transpose(self, *axes: Any) -> Tensor:
+        """Reverse all axes, swap two (``x.transpose(0, 1)``, as in torch) or apply an order.
+
+        See :func:`~tapegrad.autograd.transpose`.
+        """
         return _ops.transpose(self, *axes)
 
     def permute(self, *axes: Any) -> Tensor:
+        """Reorder the axes, ``x.permute(0, 2, 1)`` or ``x.permute((0, 2, 1))``.
+
+        See :func:`~tapegrad.autograd.permute`.
+        """
         return _ops.permute(self, _shape_args(axes))
 
     def expand(self, *shape: Any) -> Tensor:
+        """Broadcast to ``shape``, -1 keeping a size (``torch.Tensor.expand``).
+
+        See :func:`~tapegrad.autograd.expand`.
+        """
         return _ops.expand(self, _shape_args(shape))
 
     def broadcast_to(self, shape: Sequence[int]) -> Tensor:
+        """Broadcast to ``shape`` with NumPy's rules; see :func:`~tapegrad.autograd.broadcast_to`."""
         return _ops.broadcast_to(self, tuple(shape))
 
     def squeeze(self, axis: Any = None) -> Tensor:
+        """Remove axes of size 1 (all, or those in ``axis``); see :func:`~tapegrad.autograd.squeeze`."""
         return _ops.squeeze(self, axis)
 
     def unsqueeze(self, axis: int) -> Tensor:
+        """Insert an axis of size 1 at ``axis``; see :func:`~tapegrad.autograd.unsqueeze`."""
         return _ops.unsqueeze(self, axis)
 
     def pad(self, pad_width: Any, value: float = 0.0) -> Tensor:
+        """Constant padding, ``numpy.pad`` style; see :func:`~tapegrad.autograd.pad`."""
         return _ops.pad(self, pad_width, value)
 
     def split(self, split_size_or_sections: Any, axis: int = 0) -> tuple[Tensor, ...]:
+        """Cut into chunks along ``axis`` (``torch.split``); see :func:`~tapegrad.autograd.split`."""
         return _ops.split(self, split_size_or_sections, axis)
 
     def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+        """Elementwise smooth ReLU; see :func:`~tapegrad.autograd.softplus`."""
         return _ops.softplus(self, beta, threshold)
 
     def maximum(self, other: Any) -> Tensor:
+        """Elementwise larger of ``self`` and ``other`` (ties share the gradient).
+
+        See :func:`~tapegrad.autograd.maximum`.
+        """
         return _ops.maximum(self, other)
 
     def minimum(self, other: Any) -> Tensor:
+        """Elementwise smaller of ``self`` and ``other`` (ties share the gradient).
+
+        See :func:`~tapegrad.autograd.minimum`.
+        """
         return _ops.minimum(self, other)
 
 
