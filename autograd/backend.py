@@ -32,6 +32,7 @@ def cupy_module() -> ModuleType | None:
 
 
 def gpu_available() -> bool:
+    """Whether CuPy is installed and sees a GPU, so that ``device='cuda'`` works (``torch.cuda.is_available``)."""
     return cupy_module() is not None
 
 
@@ -52,6 +53,7 @@ def array_module(*arrays: Any) -> ModuleType:
 
 
 def device_of(array: Any) -> str:
+    """``'cuda'`` for a CuPy array, ``'cpu'`` for anything else."""
     return "cuda" if is_gpu_array(array) else "cpu"
 
 

@@ -12,10 +12,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def is_grad_enabled() -> bool:
+    """Whether ops are recorded on the tape in this thread right now (``torch.is_grad_enabled``); True by default."""
     return getattr(_state, "enabled", True)
 
 
 def set_grad_enabled(enabled: bool) -> None:
+    """Turn recording on or off for this thread until changed again.
+
+    Unlike ``torch.set_grad_enabled`` this is a plain function, not a context manager: prefer :class:`no_grad` /
+    :class:`enable_grad`, which restore the previous mode on exit.
+    """
     _state.enabled = bool(enabled)
 
 
@@ -48,12 +54,17 @@ class _GradMode:
 
 
 class no_grad(_GradMode):
-    """Operations inside are not recorded: no graph, no saved arrays (inference, parameter updates)."""
+    """Operations inside are not recorded: no graph, no saved arrays (inference, parameter updates).
+
+    Use it as ``with no_grad():`` or as a decorator, ``@no_grad()``, like ``torch.no_grad``.  Results made
+    inside do not require grad.  It applies to the current thread only, and nests: leaving the block restores
+    whatever mode was set before it.
+    """
 
     enabled = False
 
 
 class enable_grad(_GradMode):
-    """Turn recording back on inside a ``no_grad`` block."""
+    """Turn recording back on inside a ``no_grad`` block (``with enable_grad():`` or ``@enable_grad()``)."""
 
     enabled = True
