@@ -222,7 +222,20 @@ def neg(a: Tensor) -> Tensor:
 
 
 def matmul(a: Any, b: Any) -> Tensor:
-    """``a @ b`` like ``torch.matmul``: 1-D operands are promoted to matrices and the added axis removed."""
+    """``a @ b`` like ``torch.matmul``: 1-D operands are promoted to matrices and the added axis removed.
+
+    Parameters
+    ----------
+    a, b : Tensor or array
+        At least 1-D each.  Beyond the last two axes, the leading (batch) axes broadcast, so ``(B, n, k) @ (k, m)``
+        multiplies every matrix of the batch by the same ``(k, m)`` one.
+
+    Returns
+    -------
+    Tensor
+        The product; a mismatched inner size raises :class:`~tapegrad.autograd.ShapeError`.  The gradients are
+        ``g @ b.T`` for ``a`` and ``a.T @ g`` for ``b``, summed over the batch axes an input was broadcast along.
+    """
     a = a if isinstance(a, Tensor) else Tensor(a)
     b = b if isinstance(b, Tensor) else Tensor(b)
     a, b = _operands(a, b)  # an integer tensor meeting a float one takes its dtype, like torch

@@ -109,7 +109,12 @@ def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
 
 
 def split(x: Tensor, split_size_or_sections: int | Sequence[int], axis: int = 0) -> tuple[Tensor, ...]:
-    """``torch.split``: an int is the size of each chunk (the last may be smaller); a list gives each size."""
+    """Cut ``x`` into consecutive chunks along ``axis`` (``torch.split``, whose ``dim`` is ``axis``).
+
+    ``split_size_or_sections``: an int is the size of each chunk (the last may be smaller); a list gives each
+    size, and must add up to the axis's length.  Returns a tuple of tensors; their gradients are joined back
+    together (a chunk that got none contributes zeros).
+    """
     axis = _check_axis(axis, x.ndim, "split")
     length = x.shape[axis]
     if isinstance(split_size_or_sections, int):

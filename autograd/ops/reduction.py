@@ -226,7 +226,11 @@ amax, amin = max, min
 
 
 def argmax(x: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor:
-    """Index of the first largest value (over the flattened tensor when ``axis`` is None); no gradient."""
+    """Index of the first largest value (over the flattened tensor when ``axis`` is None); no gradient.
+
+    ``axis`` is one int (``dim`` in ``torch.argmax``); the result is int64.  An empty tensor or axis raises
+    :class:`~tapegrad.autograd.ShapeError`.
+    """
     data = x.data if isinstance(x, Tensor) else x
     if axis is not None:
         axes = normalize_axis(axis, data.ndim, "argmax")

@@ -96,7 +96,11 @@ def permute(x: Tensor, axes: tuple[int, ...]) -> Tensor:
 
 
 def transpose(x: Tensor, *axes: Any) -> Tensor:
-    """No axes: reverse all (``.T``); two ints: swap those two (``torch.transpose``); a full order: permute."""
+    """Reorder axes, in three ways (also available as ``swapaxes``).
+
+    No axes: reverse all (``.T``); two ints: swap those two (``torch.transpose``); a full order: permute.
+    The gradient is transposed back with the inverse order.
+    """
     if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
         axes = tuple(axes[0])
     if not axes:
@@ -133,7 +137,10 @@ def broadcast_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
 
 
 def expand(x: Tensor, shape: tuple[int, ...]) -> Tensor:
-    """``torch.Tensor.expand``: -1 keeps a dimension's size."""
+    """Broadcast to ``shape``, where -1 keeps that dimension's size (``torch.Tensor.expand``).
+
+    New axes can only be added in front, as with :func:`broadcast_to`, which this calls.
+    """
     offset = len(shape) - x.ndim
     if offset < 0:
         raise ShapeError(f"expand: cannot expand {x.shape} to fewer dimensions {shape}")

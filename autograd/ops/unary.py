@@ -156,6 +156,11 @@ class Cast(Function):
 
 
 class ToDevice(Function):
+    """Copy to ``'cpu'`` or ``'cuda'``, differentiably: the gradient is copied back to the input's device.
+
+    Used by :meth:`Tensor.to <tapegrad.autograd.Tensor.to>`: ``ToDevice.apply(x, device="cuda")``.
+    """
+
     @staticmethod
     def forward(ctx: Context, x: Any, device: str) -> Any:
         ctx.device = "cuda" if type(x).__module__.startswith("cupy") else "cpu"
