@@ -38,6 +38,12 @@ class Tensor:
 
     ``Tensor(data, requires_grad=False, dtype=None, device=None)``: floats default to float32, a float64 array
     stays float64.  ``.data`` is the backend array itself (NumPy or CuPy).
+
+    The other attributes: ``requires_grad`` (whether ops on it are recorded; only floating tensors can),
+    ``grad`` (the gradient a leaf has accumulated by :meth:`backward`, or None) and ``grad_fn`` (the tape node
+    of the op that made it, None for a leaf).  Axes are called ``axis`` and ``keepdims`` as in NumPy where
+    PyTorch says ``dim`` and ``keepdim``; the operators (``+ - * / ** @``, comparisons, ``x[index]``) call the
+    op functions of :mod:`tapegrad.autograd`.
     """
 
     __slots__ = ("data", "requires_grad", "grad", "grad_fn", "_output_index", "_hooks", "__weakref__")
@@ -494,7 +500,10 @@ def _shape_args(shape: tuple[Any, ...]) -> tuple[int, ...]:
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None) -> Tensor:
-    """Like ``torch.tensor``."""
+    """Make a :class:`Tensor` from a list, number or array, like ``torch.tensor``.
+
+    Python floats become float32 and ints int64; an existing array keeps its dtype unless ``dtype`` is given.
+    """
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
 
 
