@@ -27,12 +27,15 @@ phases (all columns first, then the products) were no better under load and 1.6x
 
 from __future__ import annotations
 
+import functools
+import operator
 from typing import Any
 
 from tapegrad.autograd import Context, Function, Tensor, is_grad_enabled
 from tapegrad.autograd.backend import array_module
 from tapegrad.autograd.errors import DTypeError, ShapeError, describe
 
+from ._parallel import over_batch
 from ._utils import check_input, pair
 from ._workspace import scratch
 from .im2col import Col2Im, Geometry, Im2Col, fold_array, unfold_array
@@ -55,10 +58,14 @@ class Conv2d(Function):
         k, spatial = c * g.kh * g.kw // groups, g.ho * g.wo
         w3 = weight.reshape(groups, o // groups, k)
         out = xp.empty((n, o, g.ho, g.wo), dtype=x.dtype)
-        for start, stop, cols in _chunks(x, g, "cols"):
-            unfold_array(x[start:stop], g, cols)
-            target = out[start:stop].reshape(stop - start, groups, o // groups, spatial)
-            xp.matmul(w3, cols.reshape(stop - start, groups, k, spatial), out=target)
+
+        def kernel(lo: int, hi: int) -> None:
+            for start, stop, cols in _chunks(x, g, "cols", lo, hi):
+                unfold_array(x[start:stop], g, cols)
+                target = out[start:stop].reshape(stop - start, groups, o // groups, spatial)
+                xp.matmul(w3, cols.reshape(stop - start, groups, k, spatial), out=target)
+
+        over_batch(n, n * c * g.kh * g.kw * spatial, kernel, like=x)
         if bias is not None:
             out += bias.reshape(1, o, 1, 1)
         ctx.geometry, ctx.groups = geometry, groups
@@ -101,22 +108,32 @@ def _conv2d_backward_arrays(ctx: Context, x: Any, weight: Any, grad: Any) -> tup
     g = grad.reshape(n, groups, o // groups, spatial)
     need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
     grad_x = xp.empty(x.shape, dtype=x.dtype) if need_x else None
-    # the weight gradient is accumulated transposed, Σₙ colsₙ @ gₙᵀ (K, O/groups): in OpenBLAS that product
-    # runs ~30% faster than gₙ @ colsₙᵀ for the usual few-output-channels, many-pixels shapes
-    grad_wt = xp.zeros((groups, k, o // groups), dtype=weight.dtype) if need_w else None
     w_t = xp.ascontiguousarray(weight.reshape(groups, o // groups, k).transpose(0, 2, 1)) if need_x else None
-    if need_x or need_w:
-        for start, stop, cols in _chunks(x, geometry, "cols"):
+    partial_wt: dict[int, Any] = {}  # one weight gradient per pool thread's slice, summed in batch order
+
+    def kernel(lo: int, hi: int) -> None:
+        # the weight gradient is accumulated transposed, Σₙ colsₙ @ gₙᵀ (K, O/groups): in OpenBLAS that
+        # product runs ~30% faster than gₙ @ colsₙᵀ for the usual few-output-channels, many-pixels shapes
+        grad_wt = xp.zeros((groups, k, o // groups), dtype=weight.dtype) if need_w else None
+        product = xp.empty_like(grad_wt) if need_w else None
+        for start, stop, cols in _chunks(x, geometry, "cols", lo, hi):
             cols4 = cols.reshape(stop - start, groups, k, spatial)
             if need_w:
                 unfold_array(x[start:stop], geometry, cols)
                 for i in range(start, stop):
-                    grad_wt += xp.matmul(cols4[i - start], g[i].transpose(0, 2, 1))
+                    xp.matmul(cols4[i - start], g[i].transpose(0, 2, 1), out=product)
+                    grad_wt += product
             if need_x and geometry.sh == geometry.sw == 1:
                 _input_gradient_stride1(w_t, g[start:stop], geometry, grad_x[start:stop])
             elif need_x:
                 xp.matmul(w_t, g[start:stop], out=cols4)
                 fold_array(cols, geometry, grad_x[start:stop])
+        if need_w:
+            partial_wt[lo] = grad_wt
+
+    if need_x or need_w:
+        over_batch(n, n * c * geometry.kh * geometry.kw * spatial, kernel, like=x)
+    grad_wt = functools.reduce(operator.add, (partial_wt[lo] for lo in sorted(partial_wt))) if need_w else None
     grad_w = grad_wt.transpose(0, 2, 1).reshape(weight.shape) if need_w else None
     grad_b = grad.sum((0, 2, 3)) if ctx.needs_input_grad[2] else None
     return grad_x, grad_w, grad_b, None, None
@@ -155,14 +172,16 @@ CHUNK_BYTES = 1 << 20
 the matrix product reads them (a whole batch's columns would go to memory and back)."""
 
 
-def _chunks(x: Any, g: Geometry, role: str) -> Any:
-    """Yield (start, stop, columns buffer) over the batch; the buffer is reused scratch sized for a chunk."""
+def _chunks(x: Any, g: Geometry, role: str, lo: int = 0, hi: int | None = None) -> Any:
+    """Yield (start, stop, columns buffer) over samples lo..hi (default: the batch); the buffer is reused
+    scratch (per thread) sized for a chunk."""
     n, c = x.shape[:2]
+    hi = n if hi is None else hi
     per_sample = c * g.kh * g.kw * g.ho * g.wo * x.dtype.itemsize
-    size = max(1, min(n, CHUNK_BYTES // max(per_sample, 1)))
+    size = max(1, min(hi - lo, CHUNK_BYTES // max(per_sample, 1)))
     full = scratch(role, (size, c, g.kh, g.kw, g.ho, g.wo), x.dtype, x)
-    for start in range(0, n, size):
-        stop = min(n, start + size)
+    for start in range(lo, hi, size):
+        stop = min(hi, start + size)
         yield start, stop, full[: stop - start]
 
 
