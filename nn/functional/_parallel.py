@@ -6,10 +6,16 @@ batch run in parallel.
 The pool is created on first use and only ever runs tapegrad's own kernels: no process-wide setting (BLAS
 threads, malloc) is touched.  ``TAPEGRAD_NUM_THREADS`` (or :func:`set_num_threads`) sets its size; 1 turns
 it off.  Small inputs run inline: a thread hand-off costs tens of microseconds.
+
+Kernels that call BLAS (convolution) pass ``blas=True``: they use the pool only while NumPy's BLAS runs one
+thread per call (:func:`blas_threads`), because two pool threads each calling a multi-threaded OpenBLAS
+oversubscribe the cores and were measured up to several times slower on a loaded 2-core machine.
 """
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import os
 import threading
 from collections.abc import Callable
@@ -48,12 +54,45 @@ def _executor() -> ThreadPoolExecutor:
         return _pool
 
 
-def over_batch(n: int, elements: int, kernel: Callable[[int, int], Any], like: Any = None) -> None:
+@functools.lru_cache(maxsize=1)
+def _openblas_get_num_threads() -> Callable[[], int] | None:
+    """NumPy's OpenBLAS ``get_num_threads`` (a read-only query), found among the loaded libraries; or None."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = sorted({line.split()[-1] for line in maps if "openblas" in line.lower() and "/" in line})
+    except OSError:
+        return None
+    for path in paths:
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for prefix in ("scipy_openblas", "openblas"):
+            for suffix in ("64_", "", "_64"):
+                function = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
+                if function is not None:
+                    function.restype = ctypes.c_int
+                    return function
+    return None
+
+
+def blas_threads() -> int | None:
+    """How many threads NumPy's OpenBLAS uses per call now (it can change at run time), or None if unknown."""
+    function = _openblas_get_num_threads()
+    return None if function is None else int(function())
+
+
+def over_batch(
+    n: int, elements: int, kernel: Callable[[int, int], Any], like: Any = None, blas: bool = False
+) -> None:
     """Call ``kernel(start, stop)`` on contiguous slices covering ``range(n)``, in parallel when worth it.
 
     ``elements`` is the work of the whole call (array elements touched); GPU arrays always run inline.
+    ``blas``: the kernel calls BLAS, so it runs inline unless the BLAS is known to be single-threaded.
     """
     parts = min(_threads, n, max(1, elements // MIN_ELEMENTS_PER_THREAD))
+    if blas and parts > 1 and blas_threads() != 1:
+        parts = 1
     inline = threading.current_thread().name.startswith("tapegrad")  # never wait on the pool from inside it
     if parts <= 1 or inline or (like is not None and is_gpu_array(like)):
         kernel(0, n)

@@ -19,10 +19,20 @@ chunk through the scratch buffer:
 ``ConvTranspose2d`` is the same two maps the other way round: col2im(Wᵀ @ x) forward, and im2col(g) for both
 of its gradients.  Groups split channels into independent blocks and become one more stacked (batch) axis.
 
-Known limit: each sample is its own BLAS call, between NumPy copies.  On a 2-core machine shared with other
-work, multi-threaded OpenBLAS makes that pattern erratic: fwd+bwd of 16x16x64x64 -> 32 (k3 p1) took 35-45 ms
-with OPENBLAS_NUM_THREADS=1 but 65-290 ms with two BLAS threads (same process, same minute).  Batch-wide
-phases (all columns first, then the products) were no better under load and 1.6x slower when quiet.
+Threads: when NumPy's BLAS runs single-threaded (``OPENBLAS_NUM_THREADS=1``, or threadpoolctl), the batch
+is split into contiguous slices run on tapegrad's kernel pool (``_parallel``), each slice chunk by chunk
+through its own thread's scratch buffers; the backward sums one weight gradient per slice, in batch order
+(deterministic).  Measured on this 2-core machine: the forward 1.3-1.45x faster with 2 pool threads than
+with 1; the backward gains little (bound by col2im's memory passes).  With multi-threaded BLAS the pool is
+not used (two pool threads each calling a 2-thread OpenBLAS oversubscribe the cores: measured no faster,
+and several times slower under load).  Nothing here changes the BLAS thread count (it is process-wide).
+
+Known limit: each sample is its own BLAS call (32x144 @ 144x4096 for 16x16x64x64 -> 32), between NumPy
+copies, and OpenBLAS reaches only 40-60 GFLOP/s on such skinny products.  Tried and not kept (one thread,
+measured): batch-wide products over (C*kh*kw, n*Ho*Wo) columns and a transpose-copy to NCHW (1.2-1.4x slower
+than the per-sample stacked matmul), the transposed product colsᵀ @ Wᵀ (1.1-1.2x slower), larger chunks
+of 4-8 MiB (equal or slower), and stride-1 columns cut as contiguous runs of the flattened padded plane
+(equal or slower: the copy is not the bottleneck).
 """
 
 from __future__ import annotations
@@ -65,7 +75,7 @@ class Conv2d(Function):
                 target = out[start:stop].reshape(stop - start, groups, o // groups, spatial)
                 xp.matmul(w3, cols.reshape(stop - start, groups, k, spatial), out=target)
 
-        over_batch(n, n * c * g.kh * g.kw * spatial, kernel, like=x)
+        over_batch(n, n * c * g.kh * g.kw * spatial, kernel, like=x, blas=True)
         if bias is not None:
             out += bias.reshape(1, o, 1, 1)
         ctx.geometry, ctx.groups = geometry, groups
@@ -132,7 +142,7 @@ def _conv2d_backward_arrays(ctx: Context, x: Any, weight: Any, grad: Any) -> tup
             partial_wt[lo] = grad_wt
 
     if need_x or need_w:
-        over_batch(n, n * c * geometry.kh * geometry.kw * spatial, kernel, like=x)
+        over_batch(n, n * c * geometry.kh * geometry.kw * spatial, kernel, like=x, blas=True)
     grad_wt = functools.reduce(operator.add, (partial_wt[lo] for lo in sorted(partial_wt))) if need_w else None
     grad_w = grad_wt.transpose(0, 2, 1).reshape(weight.shape) if need_w else None
     grad_b = grad.sum((0, 2, 3)) if ctx.needs_input_grad[2] else None
