@@ -83,14 +83,20 @@ def blas_threads() -> int | None:
 
 
 def over_batch(
-    n: int, elements: int, kernel: Callable[[int, int], Any], like: Any = None, blas: bool = False
+    n: int,
+    elements: int,
+    kernel: Callable[[int, int], Any],
+    like: Any = None,
+    blas: bool = False,
+    min_elements: int = MIN_ELEMENTS_PER_THREAD,
 ) -> None:
     """Call ``kernel(start, stop)`` on contiguous slices covering ``range(n)``, in parallel when worth it.
 
     ``elements`` is the work of the whole call (array elements touched); GPU arrays always run inline.
     ``blas``: the kernel calls BLAS, so it runs inline unless the BLAS is known to be single-threaded.
+    ``min_elements``: the least work worth a thread of its own.
     """
-    parts = min(_threads, n, max(1, elements // MIN_ELEMENTS_PER_THREAD))
+    parts = min(_threads, n, max(1, elements // min_elements))
     if blas and parts > 1 and blas_threads() != 1:
         parts = 1
     inline = threading.current_thread().name.startswith("tapegrad")  # never wait on the pool from inside it
