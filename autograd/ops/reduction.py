@@ -28,6 +28,14 @@ def normalize_axis(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
     return tuple(sorted(result)) if ndim else ()
 
 
+def reduced_count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
+    """How many elements each result of a reduction over ``axes`` combines."""
+    count = 1
+    for a in axes:
+        count *= shape[a]
+    return count
+
+
 def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(1 if i in axes else s for i, s in enumerate(shape))
 
@@ -160,9 +168,7 @@ def mean(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
         Keep the reduced axes with size 1 (``keepdim`` in PyTorch), so the result broadcasts against ``x``.
     """
     axes = normalize_axis(axis, x.ndim, "mean")
-    count = 1
-    for a in axes:
-        count *= x.shape[a]
+    count = reduced_count(x.shape, axes)
     total = Sum.apply(x, axes, keepdims)
     return total / count if count else total * float("nan")  # the mean of nothing is NaN, as in torch
 
@@ -183,9 +189,7 @@ def var(x: Tensor, axis: Any = None, keepdims: bool = False, correction: int = 1
         ``inf`` or ``nan``, as in PyTorch).
     """
     axes = normalize_axis(axis, x.ndim, "var")
-    count = 1
-    for a in axes:
-        count *= x.shape[a]
+    count = reduced_count(x.shape, axes)
     centered = x - mean(x, axes, keepdims=True)
     return (centered * centered).sum(axes, keepdims) / builtins.max(count - correction, 0)
 
