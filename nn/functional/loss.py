@@ -72,6 +72,14 @@ def _coefficients(
     return a, target_w
 
 
+def _reduce(losses: Any, denominator: Any, reduction: str) -> Any:
+    """The per-sample losses as they are ('none'), summed ('sum'), or summed over ``denominator`` ('mean')."""
+    if reduction == "none":
+        return losses
+    total = losses.sum()
+    return _mean(total, denominator) if reduction == "mean" else total
+
+
 def _mean(total: Any, denominator: Any) -> Any:
     """total / denominator; 0/0 (every target ignored) is NaN as in PyTorch, without NumPy's warning."""
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -90,10 +98,7 @@ class CrossEntropy(Function):
         ctx.save_for_backward(rows)
         ctx.prob = exp / total
         ctx.a, ctx.denominator, ctx.reduction = a, denominator, reduction
-        if reduction == "none":
-            return losses
-        out = losses.sum()
-        return _mean(out, denominator) if reduction == "mean" else out
+        return _reduce(losses, denominator, reduction)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:
@@ -116,10 +121,7 @@ class NllLoss(Function):
     def forward(ctx: Context, rows: Any, a: Any, denominator: Any, reduction: str) -> Any:
         ctx.a, ctx.denominator, ctx.reduction = a, denominator, reduction
         losses = -(a * rows).sum(axis=1)
-        if reduction == "none":
-            return losses
-        out = losses.sum()
-        return _mean(out, denominator) if reduction == "mean" else out
+        return _reduce(losses, denominator, reduction)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:
