@@ -22,11 +22,8 @@ def flops_per_step(batch: int, size: int) -> float:
     return 3 * (conv1 + conv2 + linear)
 
 
-def torch_model(size: int, seed: int = 0) -> Any:
-    import torch
-    from torch import nn
-
-    torch.manual_seed(seed)
+def _reference_cnn(nn: Any, size: int) -> Any:
+    """conv-relu-pool-conv-relu-pool-linear, built from ``torch.nn`` or ``tapegrad.nn`` (the names are the same)."""
     return nn.Sequential(
         nn.Conv2d(3, 16, 3, padding=1),
         nn.ReLU(),
@@ -39,19 +36,18 @@ def torch_model(size: int, seed: int = 0) -> Any:
     )
 
 
+def torch_model(size: int, seed: int = 0) -> Any:
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    return _reference_cnn(nn, size)
+
+
 def tapegrad_model(size: int, weights: list[np.ndarray] | None = None) -> Any:
     from tapegrad import nn
 
-    model = nn.Sequential(
-        nn.Conv2d(3, 16, 3, padding=1),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Flatten(),
-        nn.Linear(32 * (size // 4) ** 2, CLASSES),
-    )
+    model = _reference_cnn(nn, size)
     if weights is not None:
         params = list(model.parameters())
         assert len(params) == len(weights)
