@@ -136,14 +136,17 @@ def _all_gather_bytes(data: bytes) -> list[bytes]:
     return [received[o:o + s].tobytes() for o, s in zip(offsets, sizes, strict=True)]
 
 
-def all_gather_object(object_list: Any, obj: Any = None, group: Any = None) -> list[Any] | None:
+_MISSING = object()
+
+
+def all_gather_object(object_list: Any, obj: Any = _MISSING, group: Any = None) -> list[Any] | None:
     """Gather one object from every rank into ``object_list`` (torch's signature), in rank order.
 
     ``all_gather_object(obj)`` (one argument) returns the list instead.  Objects travel as JSON plus raw
     array bytes (never pickle): None, numbers, strings, lists, tuples, dicts, NumPy arrays and Tensors.
     """
     size = default_group().size
-    if obj is None and not isinstance(object_list, list):
+    if obj is _MISSING:
         return [loads(b) for b in _all_gather_bytes(dumps(object_list))]
     if not isinstance(object_list, list) or len(object_list) != size:
         raise ValueError(f"all_gather_object: object_list must be a list of world size {size}, got "
