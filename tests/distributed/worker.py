@@ -85,16 +85,21 @@ def collectives(out: Path) -> None:
         (out / "collectives.ok").write_text("ok")
 
 
-def top_k(out: Path, n_data: int, k: int) -> None:
+def top_k(out: Path, n_data: int, k: int, layer: int) -> None:
     from tapegrad.viz import top_activations
 
     net = cases.model(seed=5, sync_bn=False)
-    result = top_activations(net, cases.dataset(n_data), "2", k=k, batch_size=4, progress=False, distributed=True)
+    result = top_activations(net, cases.dataset(n_data), str(layer), k=k, batch_size=4, progress=False,
+                             distributed=True)
+    mine = hits(result)
+    for other in dist.all_gather_object(mine)[1:]:  # every rank gets the same result
+        for key in mine:
+            np.testing.assert_array_equal(other[key], mine[key], err_msg=key)
     if dist.get_rank() == 0:
-        np.savez(out / "topk.npz", **_hits(result))
+        np.savez(out / "topk.npz", **mine)
 
 
-def _hits(result) -> dict[str, np.ndarray]:
+def hits(result) -> dict[str, np.ndarray]:
     arrays = {}
     for c in result.channels:
         hits = result.hits[c]
