@@ -44,6 +44,7 @@ from typing import Any
 from tapegrad.autograd import Context, Function, Tensor, is_grad_enabled
 from tapegrad.autograd.backend import array_module
 from tapegrad.autograd.errors import DTypeError, ShapeError, describe
+from tapegrad.autograd.opspec import OpSpec
 
 from ._parallel import over_batch
 from ._utils import check_input, pair
@@ -374,3 +375,14 @@ def conv_transpose2d(
     geometry = Geometry(kh, kw, sh, sw, ph, pw, dh, dw, hout, wout, h, w)
     out = ConvTranspose2d.apply(x, weight, bias, geometry, groups)
     return out if batched else out.reshape(out.shape[1:])
+
+
+# How the ops are checked (tapegrad.testing turns these into tests, the coverage table and the mutation check).
+Conv2d.spec = OpSpec(
+    "conv2d", lambda x, w, b, **kw: conv2d(x, w, b, **kw), "torch.nn.functional.conv2d", inputs="conv2d",
+    notes="stride, padding, dilation, groups and an optional bias drawn together (family conv2d)",
+)
+ConvTranspose2d.spec = OpSpec(
+    "conv_transpose2d", lambda x, w, b, **kw: conv_transpose2d(x, w, b, **kw), "torch.nn.functional.conv_transpose2d",
+    inputs="conv_transpose2d", notes="output_padding below the stride or the dilation",
+)
