@@ -378,9 +378,11 @@ def conv_transpose2d(
 
 
 # How the ops are checked (tapegrad.testing turns these into tests, the coverage table and the mutation check).
-Conv2d.spec = OpSpec(
-    "conv2d", lambda x, w, b, **kw: conv2d(x, w, b, **kw), "torch.nn.functional.conv2d", inputs="conv2d",
-    notes="stride, padding, dilation, groups and an optional bias drawn together (family conv2d)",
+Conv2d.spec = (
+    OpSpec("conv2d", lambda x, w, b, **kw: conv2d(x, w, b, **kw), "torch.nn.functional.conv2d", inputs="conv2d",
+           notes="stride, padding, dilation, groups and an optional bias drawn together (family conv2d)"),
+    OpSpec("conv2d_chunked", lambda x, w, b, **kw: conv2d(x, w, b, **kw), "torch.nn.functional.conv2d",
+           inputs="conv2d_chunked", notes="columns over several CHUNK_BYTES chunks: the chunked backward"),
 )
 ConvTranspose2d.spec = OpSpec(
     "conv_transpose2d", lambda x, w, b, **kw: conv_transpose2d(x, w, b, **kw), "torch.nn.functional.conv_transpose2d",

@@ -296,3 +296,15 @@ def _dropout(draw: st.DrawFn, dtype: str) -> Case:
     kwargs = {"p": draw(st.sampled_from([0.0, 0.5, 1.0])), "training": draw(st.booleans())}
     assume(not (kwargs["training"] and kwargs["p"] == 0.5))
     return Case((_normal(draw, shape, dtype),), (True,), kwargs, dtype)
+
+
+@family("conv2d_chunked")
+@st.composite
+def _conv2d_chunked(draw: st.DrawFn, dtype: str) -> Case:
+    """A batch whose im2col columns span several 1 MiB chunks (conv's CHUNK_BYTES): the chunked backward."""
+    n, c, o = 3, 4, draw(st.integers(1, 2))
+    h, w = draw(st.integers(52, 56)), draw(st.integers(52, 56))
+    stride = draw(st.sampled_from([1, 2]))
+    weight = _normal(draw, (o, c, 3, 3), dtype)
+    x = np.random.default_rng(draw(st.integers(0, 2**16))).uniform(-2, 2, (n, c, h, w)).astype(dtype)
+    return Case((x, weight, None), (True, True, False), {"stride": stride, "padding": 1}, dtype)

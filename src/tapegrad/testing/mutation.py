@@ -56,7 +56,7 @@ def _wrap_backward(
     def install(mutant: Mutant) -> Callable[[], None]:
         def backward(ctx: Any, *grads: Any) -> Any:
             values, was_tuple = _returned(original.__func__(ctx, *grads))
-            if index < len(values) and values[index] is not None:
+            if index < len(values) and values[index] is not None and values[index].size:  # empty: nothing to break
                 changed = change(values[index])
                 if changed is not None:
                     values[index] = changed
