@@ -86,3 +86,22 @@ def test_progress_is_one_line_per_epoch_off_a_terminal() -> None:
     assert line == ("epoch 3/25: loss 0.412, accuracy 81.2%, val loss 0.388, val accuracy 83.0%, 4.1 s "
                     "(1520 img/s)")
     assert not on_terminal(io.StringIO()) and not on_terminal(object())
+
+
+def test_missing_dot_is_said_once_on_the_console(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    from tapegrad.experiment import report
+    from tapegrad.experiment.model import ReferenceCNN
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setattr(pictures, "_said", set())
+    model = ReferenceCNN(1, 2, 28, 0.0).eval()
+    sample = np.zeros((1, 28, 28), np.float32)
+    for _ in range(2):
+        section = report._graph(model, sample, tmp_path)
+        assert "graph.dot" in section.text and not section.figures
+    err = capsys.readouterr().err
+    assert err.count("Graphviz's dot is not installed") == 1 and "apt-get install graphviz" in err
+    assert (tmp_path / "graph.dot").read_text().startswith("digraph")
