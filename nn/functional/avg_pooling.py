@@ -16,8 +16,8 @@ import numpy as np
 from tapegrad.autograd import Context, Function, Tensor
 from tapegrad.autograd.backend import array_module
 from tapegrad.autograd.errors import ShapeError, describe
-from tapegrad.autograd.runtime import over_batch
 from tapegrad.autograd.opspec import OpSpec
+from tapegrad.autograd.runtime import over_batch
 
 from ._utils import check_input, output_size, pair
 from .im2col import Geometry

@@ -44,8 +44,8 @@ from typing import Any
 from tapegrad.autograd import Context, Function, Tensor, is_grad_enabled
 from tapegrad.autograd.backend import array_module
 from tapegrad.autograd.errors import DTypeError, ShapeError, describe
-from tapegrad.autograd.runtime import over_batch, scratch
 from tapegrad.autograd.opspec import OpSpec
+from tapegrad.autograd.runtime import over_batch, scratch
 
 from ._utils import check_input, pair
 from .im2col import Col2Im, Geometry, Im2Col, fold_array, unfold_array

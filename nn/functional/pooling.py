@@ -24,8 +24,8 @@ from typing import Any
 from tapegrad.autograd import Context, Function, Tensor
 from tapegrad.autograd.backend import array_module
 from tapegrad.autograd.errors import ShapeError, describe
-from tapegrad.autograd.runtime import over_batch
 from tapegrad.autograd.opspec import OpSpec
+from tapegrad.autograd.runtime import over_batch
 
 from ._utils import check_input, output_size, pair
 from .avg_pooling import AvgPool2d, AvgUnpool2d, adaptive_avg_pool2d, avg_pool2d
