@@ -13,11 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from tapegrad.autograd import Context, Function, Tensor
+from tapegrad.autograd import Context, Function, Tensor, kernels
 from tapegrad.autograd.backend import array_module
 from tapegrad.autograd.errors import ShapeError, describe
 from tapegrad.autograd.opspec import OpSpec
-from tapegrad.autograd.runtime import over_batch
 
 from ._utils import check_input, output_size, pair
 from .im2col import Geometry
@@ -39,21 +38,8 @@ class AvgPool2d(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, geometry: Geometry, scale: Any) -> Any:
-        xp = array_module(x)
-        g = geometry
-        n, c = x.shape[:2]
         ctx.geometry, ctx.scale = geometry, scale
-        out = xp.zeros((n, c, g.ho, g.wo), dtype=x.dtype)
-        taps = g.taps()
-        factor = scale if np.isscalar(scale) else xp.asarray(scale, dtype=x.dtype)
-
-        def kernel(start: int, stop: int) -> None:
-            for _, _, (orows, ocols), (irows, icols) in taps:
-                out[start:stop, :, orows, ocols] += x[start:stop, :, irows, icols]
-            out[start:stop] *= factor
-
-        over_batch(n, out.size * len(taps), kernel, like=x)
-        return out
+        return kernels.avg_pool(x, geometry, scale)
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple[Any, ...]:
@@ -65,21 +51,8 @@ class AvgUnpool2d(Function):
 
     @staticmethod
     def forward(ctx: Context, grad: Any, geometry: Geometry, scale: Any) -> Any:
-        xp = array_module(grad)
-        g = geometry
-        n, c = grad.shape[:2]
         ctx.geometry, ctx.scale = geometry, scale
-        factor = scale if np.isscalar(scale) else xp.asarray(scale, dtype=grad.dtype)
-        out = xp.zeros((n, c, g.h, g.w), dtype=grad.dtype)
-        taps = g.taps()
-
-        def kernel(start: int, stop: int) -> None:
-            scaled = grad[start:stop] * factor
-            for _, _, (orows, ocols), (irows, icols) in taps:
-                out[start:stop, :, irows, icols] += scaled[:, :, orows, ocols]
-
-        over_batch(n, grad.size * len(taps), kernel, like=grad)
-        return out
+        return kernels.avg_unpool(grad, geometry, scale)
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple[Any, ...]:

@@ -41,7 +41,7 @@ import functools
 import operator
 from typing import Any
 
-from tapegrad.autograd import Context, Function, Tensor, is_grad_enabled
+from tapegrad.autograd import Context, Function, Tensor, is_grad_enabled, kernels
 from tapegrad.autograd.backend import array_module
 from tapegrad.autograd.errors import DTypeError, ShapeError, describe
 from tapegrad.autograd.opspec import OpSpec
@@ -77,7 +77,7 @@ class Conv2d(Function):
 
         _over_batch(n, n * c * g.kh * g.kw * spatial, kernel, x)
         if bias is not None:
-            out += bias.reshape(1, o, 1, 1)
+            kernels.bias_act(out, bias, False)  # one pass, in place (the conv's epilogue)
         ctx.geometry, ctx.groups = geometry, groups
         ctx.save_for_backward(x, weight)
         return out

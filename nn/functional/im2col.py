@@ -15,11 +15,9 @@ same code runs on CuPy.
 
 from __future__ import annotations
 
-import functools
 from typing import Any, NamedTuple
 
-from tapegrad.autograd import Context, Function, Tensor
-from tapegrad.autograd.backend import array_module
+from tapegrad.autograd import Context, Function, Tensor, kernels
 from tapegrad.autograd.errors import ShapeError, describe
 from tapegrad.autograd.opspec import OpSpec
 
@@ -66,54 +64,18 @@ class Geometry(NamedTuple):
 
         Positions outside read the zero padding: nothing is read there, so no padded copy is ever made.
         """
-        return _taps(self)
-
-
-@functools.lru_cache(maxsize=256)
-def _taps(g: Geometry) -> tuple[tuple[int, int, tuple[slice, slice], tuple[slice, slice]], ...]:
-    """``Geometry.taps``, cached: every chunk of every call with the same geometry reuses the slices."""
-    rows = [_tap_range(i * g.dh, g.ph, g.sh, g.h, g.ho) for i in range(g.kh)]
-    columns = [_tap_range(j * g.dw, g.pw, g.sw, g.w, g.wo) for j in range(g.kw)]
-    return tuple(
-        (i, j, (r[0], c[0]), (r[1], c[1])) for i, r in enumerate(rows) for j, c in enumerate(columns)
-    )
-
-
-def _tap_range(offset: int, padding: int, stride: int, size: int, out: int) -> tuple[slice, slice]:
-    """Output positions o with 0 <= o*stride - padding + offset < size, and the input slice they read."""
-    lo = min(out, max(0, -(-(padding - offset) // stride)))
-    hi = max(lo, min(out, (size - 1 + padding - offset) // stride + 1))
-    start = lo * stride - padding + offset
-    return slice(lo, hi), slice(start, start + (hi - lo - 1) * stride + 1 if hi > lo else start, stride)
+        return kernels.taps(self)
 
 
 def unfold_array(x: Any, g: Geometry, out: Any = None) -> Any:
-    """Backend-array im2col: (N, C, H, W) -> contiguous (N, C, kh, kw, Ho, Wo), into ``out`` if given."""
-    xp = array_module(x)
-    n, c = x.shape[:2]
-    cols = xp.empty((n, c, g.kh, g.kw, g.ho, g.wo), dtype=x.dtype) if out is None else out
-    for i, j, (orows, ocols), (irows, icols) in g.taps():
-        tap = cols[:, :, i, j]
-        if orows.stop - orows.start < g.ho or ocols.stop - ocols.start < g.wo:
-            tap[:, :, : orows.start] = 0
-            tap[:, :, orows.stop :] = 0
-            tap[:, :, :, : ocols.start] = 0
-            tap[:, :, :, ocols.stop :] = 0
-        tap[:, :, orows, ocols] = x[:, :, irows, icols]
-    return cols
+    """Backend-array im2col: (N, C, H, W) -> contiguous (N, C, kh, kw, Ho, Wo), into ``out`` if given
+    (the ``im2col`` kernel: compiled, or the NumPy/CuPy slice copies)."""
+    return kernels.im2col(x, g, out)
 
 
 def fold_array(cols: Any, g: Geometry, out: Any = None) -> Any:
     """Backend-array col2im: (N, C, kh, kw, Ho, Wo) -> (N, C, H, W), windows summed into ``out`` if given."""
-    xp = array_module(cols)
-    n, c = cols.shape[:2]
-    if out is None:
-        out = xp.zeros((n, c, g.h, g.w), dtype=cols.dtype)
-    else:
-        out[...] = 0
-    for i, j, (orows, ocols), (irows, icols) in g.taps():
-        out[:, :, irows, icols] += cols[:, :, i, j, orows, ocols]
-    return out
+    return kernels.col2im(cols, g, out)
 
 
 class Im2Col(Function):
