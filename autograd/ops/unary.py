@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import kernels
 from ..backend import array_module, to_device
 from ..errors import DTypeError
 from ..function import Context, Function
@@ -65,14 +66,29 @@ class Abs(Function):
 class Relu(Function):
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
-        out = array_module(x).maximum(x, 0)
+        out = kernels.relu_forward(x)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (out,) = ctx.saved_tensors
-        return g * (out.data > 0).astype(g.dtype)
+        return ReluGrad.apply(g, out.data)
+
+
+class ReluGrad(Function):
+    """``g * (out > 0)``: ReLU's backward as one op, so the compiled kernel does it in one memory pass
+    (NumPy: compare, cast, multiply).  Linear in ``g`` with a constant mask, so its own backward is itself
+    and gradients of any order work."""
+
+    @staticmethod
+    def forward(ctx: Context, g: Any, out: Any) -> Any:
+        ctx.out = out
+        return kernels.relu_backward(g, out)
+
+    @staticmethod
+    def backward(ctx: Context, gg: Tensor) -> tuple[Any, ...]:
+        return ReluGrad.apply(gg, ctx.out), None
 
 
 class Sigmoid(Function):
