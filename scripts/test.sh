@@ -2,7 +2,7 @@
 # Installs everything the test suite needs, then runs it. This is the README's test command; .ci/run runs it.
 #  - Debian's graphviz (the `dot` binary) for the graph-rendering tests, when missing and we may install it;
 #  - tapegrad itself (editable) with its `test` extra (pytest, hypothesis, the CPU build of torch==2.13.0);
-#  - then ruff and the whole pytest suite.
+#  - then ruff and the whole pytest suite, and tests/nn + tests/viz again with TAPEGRAD_KERNELS=numpy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,3 +17,8 @@ fi
 python3 -m pip install -q --disable-pip-version-check -e ".[test]"
 python3 -m ruff check .
 python3 -m pytest "$@"
+# The nn and viz tests once more on the NumPy kernels (the run above used the compiled ones, the default):
+# both kernel sets must pass (issue 11).  Skipped when arguments pick a subset.
+if [ $# -eq 0 ]; then
+  TAPEGRAD_KERNELS=numpy python3 -m pytest -q -p no:cacheprovider tests/nn tests/viz
+fi
