@@ -16,6 +16,7 @@ from typing import Any
 
 from tapegrad.autograd import Context, Function, Tensor
 from tapegrad.autograd.errors import ArgumentError, DTypeError, ShapeError, describe
+from tapegrad.autograd.opspec import OpSpec
 
 from ._utils import check_input
 from .conv_arrays import conv2d_forward, conv2d_input_grad, conv2d_weight_grad
@@ -224,3 +225,16 @@ def conv_transpose2d(
     )
     out = ConvTranspose2d.apply(x, weight, bias, geometry, groups)
     return out if batched else out.reshape(out.shape[1:])
+
+
+# How the ops are checked (tapegrad.testing turns these into tests, the coverage table and the mutation check).
+Conv2d.spec = (
+    OpSpec("conv2d", lambda x, w, b, **kw: conv2d(x, w, b, **kw), "torch.nn.functional.conv2d", inputs="conv2d",
+           notes="stride, padding, dilation, groups and an optional bias drawn together (family conv2d)"),
+    OpSpec("conv2d_chunked", lambda x, w, b, **kw: conv2d(x, w, b, **kw), "torch.nn.functional.conv2d",
+           inputs="conv2d_chunked", notes="columns over several conv_arrays.CHUNK_BYTES chunks: the chunked backward"),
+)
+ConvTranspose2d.spec = OpSpec(
+    "conv_transpose2d", lambda x, w, b, **kw: conv_transpose2d(x, w, b, **kw), "torch.nn.functional.conv_transpose2d",
+    inputs="conv_transpose2d", notes="output_padding below the stride or the dilation",
+)

@@ -27,6 +27,7 @@ from tapegrad.nn.data import DataLoader
 from .config import TrainConfig
 from .datasets import Data, eval_transform, load_data, train_transform, with_transform
 from .model import ReferenceCNN
+from .progress import epoch_line, on_terminal
 from .state import load_checkpoint, save_checkpoint
 
 CHECKPOINT = "checkpoint.npz"
@@ -148,10 +149,11 @@ def train(config: TrainConfig | None, out: str | Path, resume: str | Path | None
         start_epoch, history, seconds = int(state["epoch"]), list(state["history"]), float(state["seconds"])
     loader.set_epoch(start_epoch)
     path = out / CHECKPOINT
+    bars = progress and on_terminal()  # off a terminal: one line per epoch instead of carriage-return updates
     for epoch in range(start_epoch, config.epochs):
         began = time.perf_counter()
         with tqdm(total=len(loader.dataset), desc=f"epoch {epoch + 1}/{config.epochs}", unit="img",
-                  disable=not progress, leave=True, dynamic_ncols=True) as bar:
+                  disable=not bars, leave=True, dynamic_ncols=True) as bar:
             record = _epoch(model, loader, optimizer, config, bar)
             record["lr"] = float(optimizer.param_groups[0]["lr"])
             scheduler.step()
@@ -165,6 +167,8 @@ def train(config: TrainConfig | None, out: str | Path, resume: str | Path | None
         record["seconds"] = time.perf_counter() - began
         seconds += record["seconds"]
         history.append(record)
+        if progress and not bars:
+            print(epoch_line(record, config.epochs), flush=True)
         save_checkpoint(path, model_config=model.config, train_config=config.to_dict(), classes=data.classes,
                         mean=data.mean, std=data.std, model=model.state_dict(),
                         optimizer=optimizer.state_dict(),
