@@ -7,8 +7,10 @@ from typing import Any
 import numpy as np
 
 from ..backend import to_device
+from ..function import public
 from ..random import default_generator
-from ..tensor import DEFAULT_DTYPE, Tensor, _shape_args
+from ..tensor import DEFAULT_DTYPE, Tensor
+from .shape import _shape_args
 
 
 def _new(array: Any, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
@@ -18,6 +20,7 @@ def _new(array: Any, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
     return Tensor(array, requires_grad=requires_grad)
 
 
+@public()
 def zeros(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros (``torch.zeros``).
 
@@ -35,28 +38,33 @@ def zeros(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: boo
     return _new(np.zeros(_shape_args(shape)), dtype, device, requires_grad)
 
 
+@public()
 def ones(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones (``torch.ones``); the parameters are those of :func:`zeros`."""
     return _new(np.ones(_shape_args(shape)), dtype, device, requires_grad)
 
 
+@public()
 def full(shape: Any, value: float, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ``shape`` (a sequence of ints) filled with ``value`` (``torch.full``); float32 by default."""
     return _new(np.full(tuple(shape), value), dtype, device, requires_grad)
 
 
+@public()
 def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Zeros with the shape, device and (unless ``dtype`` is given) dtype of ``t`` (``torch.zeros_like``)."""
     xp_array = t.data * 0 if dtype is None else (t.data * 0).astype(dtype)
     return Tensor(xp_array, requires_grad=requires_grad)
 
 
+@public()
 def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Ones with the shape, device and (unless ``dtype`` is given) dtype of ``t`` (``torch.ones_like``)."""
     xp_array = t.data * 0 + 1 if dtype is None else (t.data * 0 + 1).astype(dtype)
     return Tensor(xp_array, requires_grad=requires_grad)
 
 
+@public()
 def arange(*args: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """Evenly spaced values: ``arange(stop)``, ``arange(start, stop)``, ``arange(start, stop, step)`` like torch.
 
@@ -69,11 +77,13 @@ def arange(*args: Any, dtype: Any = None, device: Any = None) -> Tensor:
     return _new(array, dtype or array.dtype, device, False)
 
 
+@public()
 def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None) -> Tensor:
     """An ``n`` by ``m`` (default ``n``) matrix with ones on the diagonal (``torch.eye``); float32 by default."""
     return _new(np.eye(n, m), dtype, device, False)
 
 
+@public()
 def randn(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Draws from the standard normal distribution (``torch.randn``); the parameters are those of :func:`zeros`.
 
@@ -83,6 +93,7 @@ def randn(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: boo
     return _new(default_generator().standard_normal(_shape_args(shape)), dtype, device, requires_grad)
 
 
+@public()
 def rand(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Draws uniform on ``[0, 1)`` (``torch.rand``); parameters as in :func:`zeros`, seeding as in :func:`randn`."""
     return _new(default_generator().random(_shape_args(shape)), dtype, device, requires_grad)
