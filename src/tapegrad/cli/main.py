@@ -27,9 +27,9 @@ def _positive(text: str) -> int:
 
 def _threads_count(text: str) -> int:
     value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 (leave the thread settings as they are) or a positive "
-                                         f"number of threads, got {text}")
+    if not 0 <= value <= 1024:
+        raise argparse.ArgumentTypeError(f"must be 0 (leave the thread settings as they are) or a number of "
+                                         f"threads from 1 to 1024, got {text}")
     return value
 
 
