@@ -20,6 +20,8 @@ from tapegrad.experiment.state import config_from_checkpoint, load_checkpoint, m
 from tapegrad.nn.data import DataError
 from tapegrad.nn.data.image_folder import load_image
 
+from .distributed import is_main_process, several_ranks
+
 
 def _say(args: argparse.Namespace, text: str) -> None:
     print(text, flush=True)
@@ -49,6 +51,8 @@ def demo(args: argparse.Namespace) -> int:
     _say(args, f"tapegrad demo: training the reference CNN for {config.epochs} epochs on the embedded "
                f"shirt-vs-not-shirt set (Fashion-MNIST), writing to {out}/")
     run = train_model(config, out, progress=not args.quiet)
+    if not is_main_process():  # under mpiexec rank 0 alone evaluates and reports
+        return 0
     _print_scores(run)
     _say(args, "writing the report (top-9 deconvnet grids, occlusion, misclassified images, sanity) ...")
     index = write_report(run, out, _options(args), started=started)
@@ -78,6 +82,8 @@ def train(args: argparse.Namespace) -> int:
         _say(args, f"tapegrad train: {config.epochs} epochs on {config.data}, writing to {out}/")
     run = train_model(config, out, resume=args.resume, epochs=args.epochs if args.resume else None,
                       device=args.device, progress=not args.quiet)
+    if not is_main_process():  # under mpiexec rank 0 alone evaluates and reports
+        return 0
     _say(args, f"checkpoint: {run.checkpoint} ({len(run.history)} epochs, "
                f"{run.train_seconds / max(len(run.history), 1):.1f} s per epoch)")
     _print_scores(run)
@@ -158,6 +164,8 @@ def visualize(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     scale = max(1, 112 // state["model_config"]["image_size"])
+    if args.image and not is_main_process():  # one image: rank 0's work alone
+        return 0
     if args.image:
         x = _image_tensor(args.image, state)
         captured: list[Any] = []
@@ -185,8 +193,10 @@ def visualize(args: argparse.Namespace) -> int:
         width = module.weight.shape[0] if hasattr(module, "weight") else None
         channels = list(range(args.viz_channels if width is None else min(args.viz_channels, width)))
         result = top_activations(model, dataset, layer, channels=channels, progress=not args.quiet,
-                                 method=args.method)
+                                 method=args.method, distributed=several_ranks())  # sharded under mpiexec
         path = out / f"top9_{layer}_{args.method}.png"
+        if not is_main_process():
+            return 0
         top_activations_grid(result, scale=scale).save(path)
     print(f"wrote {path}")
     return 0

@@ -31,6 +31,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=1,
                    help="BLAS threads (default 1: faster for this small network; 0 = the library's choice)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--distributed", action="store_true",
+                   help="run as one rank of an MPI job (automatic under mpiexec/srun with several ranks)")
 
 
 def _viz_options(p: argparse.ArgumentParser) -> None:
@@ -66,7 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--channels", type=int, choices=(1, 3), default=None,
                        help="1 = grey, 3 = colour (default: 1 for Fashion-MNIST, 3 for folders)")
     train.add_argument("--epochs", type=_positive, default=None, help="epochs (default 25)")
-    train.add_argument("--batch-size", type=_positive, default=None, help="batch size (default 32)")
+    train.add_argument("--batch-size", type=_positive, default=None,
+                       help="batch size per process (default 32); under mpiexec -n N the global batch is "
+                       "N x this")
     train.add_argument("--lr", type=float, default=None, help="learning rate (default 3e-3)")
     train.add_argument("--optimizer", choices=("sgd", "adam", "adamw"), default=None, help="default adamw")
     train.add_argument("--weight-decay", type=float, default=None)
@@ -131,9 +135,11 @@ def _run(args: argparse.Namespace) -> int:
     """Run the sub-command; tapegrad's, the data's and the file system's errors become one line."""
     from tapegrad.autograd.errors import TapegradError
 
-    from . import commands
+    from . import commands, distributed
 
     try:
+        if distributed.wanted(args):
+            distributed.setup(args)
         if args.device == "cuda":
             from tapegrad.autograd import gpu_available
 
@@ -142,13 +148,11 @@ def _run(args: argparse.Namespace) -> int:
                               "install it with `pip install tapegrad[gpu]` or use --device cpu")
         return getattr(commands, args.command)(args)
     except KeyboardInterrupt:
-        print("tapegrad: interrupted (the last finished epoch's checkpoint is intact; continue with "
-              "--resume)", file=sys.stderr)
-        return 130
+        return distributed.fail("tapegrad: interrupted (the last finished epoch's checkpoint is intact; continue "
+                                "with --resume)", 130)
     except (TapegradError, OSError, ValueError, ArithmeticError, KeyError, RuntimeError, MemoryError) as exc:
         message = str(exc) if not isinstance(exc, KeyError) else f"missing entry {exc}"
-        print(f"tapegrad: error: {message}".splitlines()[0], file=sys.stderr)
-        return 1
+        return distributed.fail(f"tapegrad: error: {message}".splitlines()[0], 1)
 
 if __name__ == "__main__":
     raise SystemExit(main())
