@@ -2,7 +2,27 @@
 
 from .arithmetic import add, div, matmul, mul, neg, pow, sub
 from .compare import eq, ge, gt, le, lt, ne
-from .creation import arange, eye, full, ones, ones_like, rand, randn, zeros, zeros_like
+from .creation import (
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    zeros,
+    zeros_like,
+)
 from .indexing import getitem, index_add, pad
 from .join import cat, concatenate, split, stack
 from .reduction import amax, amin, argmax, argmin, log_softmax, logsumexp, max, mean, min, softmax, sum, var
@@ -17,4 +37,7 @@ __all__ = [
     "minimum", "mul", "ne", "neg", "ones", "ones_like", "pad", "permute", "pow", "rand", "randn", "relu",
     "reshape", "sigmoid", "softmax", "softplus", "split", "sqrt", "squeeze", "stack", "sub", "sum", "swapaxes",
     "tanh", "transpose", "unsqueeze", "var", "view", "where", "zeros", "zeros_like",
+    # creation (not differentiable)
+    "as_tensor", "empty", "empty_like", "from_numpy", "full_like", "linspace", "rand_like", "randint",
+    "randint_like", "randn_like",
 ]

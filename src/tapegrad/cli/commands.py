@@ -15,6 +15,7 @@ from tapegrad.experiment import TrainConfig, load_data
 from tapegrad.experiment import evaluate as evaluate_model
 from tapegrad.experiment import train as train_model
 from tapegrad.experiment.datasets import eval_transform, with_transform
+from tapegrad.experiment.progress import on_terminal
 from tapegrad.experiment.report import ReportOptions, write_report
 from tapegrad.experiment.state import config_from_checkpoint, load_checkpoint, model_from_checkpoint
 from tapegrad.nn.data import DataError
@@ -192,7 +193,7 @@ def visualize(args: argparse.Namespace) -> int:
         module = getattr(model, layer)
         width = module.weight.shape[0] if hasattr(module, "weight") else None
         channels = list(range(args.viz_channels if width is None else min(args.viz_channels, width)))
-        result = top_activations(model, dataset, layer, channels=channels, progress=not args.quiet,
+        result = top_activations(model, dataset, layer, channels=channels, progress=not args.quiet and on_terminal(),
                                  method=args.method, distributed=several_ranks())  # sharded under mpiexec
         path = out / f"top9_{layer}_{args.method}.png"
         if not is_main_process():

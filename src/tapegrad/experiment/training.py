@@ -28,6 +28,7 @@ from . import parallel
 from .config import TrainConfig
 from .datasets import Data, eval_transform, load_data, train_transform, with_transform
 from .model import ReferenceCNN
+from .progress import epoch_line, on_terminal
 from .state import load_checkpoint, save_checkpoint
 
 CHECKPOINT = "checkpoint.npz"
@@ -141,11 +142,12 @@ def train(config: TrainConfig | None, out: str | Path, resume: str | Path | None
         start_epoch, history, seconds = int(state["epoch"]), list(state["history"]), float(state["seconds"])
     loader.set_epoch(start_epoch)
     path = out / CHECKPOINT
+    bars = progress and on_terminal()  # off a terminal: one line per epoch instead of carriage-return updates
     for epoch in range(start_epoch, config.epochs):
         began = time.perf_counter()
         parallel.start_epoch(loader, epoch, config.seed)
         with tqdm(total=parallel.global_images(loader), desc=f"epoch {epoch + 1}/{config.epochs}", unit="img",
-                  disable=not progress or not parallel.is_main_process(), leave=True, dynamic_ncols=True) as bar:
+                  disable=not bars or not parallel.is_main_process(), leave=True, dynamic_ncols=True) as bar:
             record = _epoch(net, loader, optimizer, config, bar)
             record["lr"] = float(optimizer.param_groups[0]["lr"])
             scheduler.step()
@@ -159,6 +161,8 @@ def train(config: TrainConfig | None, out: str | Path, resume: str | Path | None
         record["seconds"] = time.perf_counter() - began
         seconds += record["seconds"]
         history.append(record)
+        if progress and not bars and parallel.is_main_process():
+            print(epoch_line(record, config.epochs), flush=True)
         if parallel.is_main_process():  # one writer, rank 0 (atomically: see nn.save)
             save_checkpoint(path, model_config=model.config, train_config=config.to_dict(), classes=data.classes,
                             mean=data.mean, std=data.std, model=model.state_dict(),
