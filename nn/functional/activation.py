@@ -16,6 +16,7 @@ from tapegrad.autograd.ops import relu as _relu
 from tapegrad.autograd.ops import sigmoid as _sigmoid
 from tapegrad.autograd.ops import softmax as _softmax
 from tapegrad.autograd.ops import tanh as _tanh
+from tapegrad.autograd.opspec import Arg, OpSpec
 
 
 class LeakyRelu(Function):
@@ -68,3 +69,11 @@ def log_softmax(x: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
     if dtype is not None:
         x = x.astype(dtype)
     return _log_softmax(x, _softmax_dim(x.ndim, dim))
+
+
+# How the op is checked (tapegrad.testing turns this into tests, the coverage table and the mutation check).
+LeakyRelu.spec = OpSpec(
+    "leaky_relu", lambda x, **kw: leaky_relu(x, **kw), "torch.nn.functional.leaky_relu",
+    inputs=(Arg(away_from=(0.0,)),),
+    kwargs={"negative_slope": 0.2}, notes="values kept 0.01 from the kink at 0",
+)

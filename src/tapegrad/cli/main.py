@@ -1,9 +1,8 @@
 """``tapegrad``: the command line.  ``main(argv) -> exit status``.
 
-Only the standard library is imported here, so that ``--threads`` can still configure the BLAS library before
-NumPy loads (see ``threads.py``).  Bad arguments exit with status 2 (argparse's usage line); bad data, a
-missing file or any tapegrad error print one ``tapegrad: error: ...`` line and exit with status 1, never a
-traceback.
+Only the standard library is imported at the top, so that ``--help`` and usage errors answer at once.
+Bad arguments exit with status 2 (argparse's usage line); bad data, a missing file or any tapegrad error
+print one ``tapegrad: error: ...`` line and exit with status 1, never a traceback.
 """
 
 from __future__ import annotations
@@ -12,9 +11,8 @@ import argparse
 import sys
 import warnings
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
-
-from .threads import limit_blas_threads
 
 DEMO_OUT = "runs/demo"
 
@@ -28,8 +26,9 @@ def _positive(text: str) -> int:
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to compute (default cpu)")
-    p.add_argument("--threads", type=int, default=1,
-                   help="BLAS threads (default 1: faster for this small network; 0 = the library's choice)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="threads for tapegrad's kernels (default: TAPEGRAD_NUM_THREADS, else the cores up to 8); "
+                   "BLAS runs one thread per call, faster for this small network; 0 = leave both as they are")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -120,11 +119,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: usage error (2) or --help (0)
         return int(exc.code or 0)
-    with limit_blas_threads(args.threads), warnings.catch_warnings():
+    with _threads(args.threads), warnings.catch_warnings():
         warnings.simplefilter("default")
         warnings.simplefilter("ignore", ResourceWarning)  # file-handle hygiene, not the user's business
         warnings.showwarning = _show_warning
         return _run(args)
+
+
+def _threads(threads: int | None) -> AbstractContextManager[Any]:
+    """The thread budget for this command (restored afterwards, so ``main`` called from a notebook or a test
+    leaves the caller's settings); BLAS gets one thread per call (docs/performance.md, "Threads")."""
+    if threads is not None and threads <= 0:
+        return nullcontext()
+    from tapegrad.autograd import runtime
+
+    return runtime.num_threads(threads or runtime.get_num_threads(), blas=1)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -21,7 +21,7 @@ from tapegrad.autograd import Tensor
 
 from .curves import plot_history
 from .datasets import eval_transform, with_transform
-from .html import write_index
+from .html import Markup, write_index
 from .pictures import Panel, panel_figure, say_once
 from .progress import on_terminal
 from .training import RunResult, evaluate
@@ -109,11 +109,11 @@ def write_report(run: RunResult, out: str | Path, options: ReportOptions | None 
     report.sections.append(summary)
     report.section("Training curves", lambda: _curves(run, out))
     if run.checkpoint is not None and run.checkpoint.is_file():
-        report.sections.append(Section("Checkpoint", text=(
-            f"<a href='{run.checkpoint.name}'>{run.checkpoint.name}</a>: weights, optimizer, scheduler, RNG "
+        report.sections.append(Section("Checkpoint", text=Markup(
+            "<a href='{0}'>{0}</a>: weights, optimizer, scheduler, RNG "
             "state and configuration (a NumPy .npz archive without pickle). Continue training with "
-            f"<code>tapegrad train --resume {run.checkpoint.name} --epochs N</code>; evaluate it with "
-            f"<code>tapegrad evaluate --checkpoint {run.checkpoint.name}</code>.")))
+            "<code>tapegrad train --resume {0} --epochs N</code>; evaluate it with "
+            "<code>tapegrad evaluate --checkpoint {0}</code>.").format(run.checkpoint.name)))
     sample = held_out[0][0] if held_out is not None else val[0][0]
     report.section("Computation graph", lambda: _graph(model, sample, out))
     report.section("First-layer filters", lambda: _filters(model, out))
@@ -131,7 +131,7 @@ def write_report(run: RunResult, out: str | Path, options: ReportOptions | None 
     if started is not None:  # the whole job, from the start of training to here
         metrics["wall_seconds"] = round(time.perf_counter() - started, 1)
     (out / "metrics.json").write_text(json.dumps(_jsonable(metrics), indent=2) + "\n")
-    files = ("<a href='metrics.json'>metrics.json</a>: every figure on this page, the configuration and the "
+    files = Markup("<a href='metrics.json'>metrics.json</a>: every figure on this page, the configuration and the "
              "per-epoch history.")
     report.sections.insert(1, Section("Files", text=files))
     return write_index(out, report.sections, title="tapegrad: what did the network learn?")
@@ -149,25 +149,27 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _summary_text(metrics: dict[str, Any], classes: list[str]) -> str:
-    parts = [f"<p>Data: {metrics['data']}. Classes: {', '.join(classes)}.</p><ul>"]
+def _summary_text(metrics: dict[str, Any], classes: list[str]) -> Markup:
+    """The results block; the data's description (a path) and class names are escaped (they are user data)."""
+    parts = [Markup("<p>Data: {}. Classes: {}.</p><ul>").format(metrics["data"], ", ".join(classes))]
     for name in ("validation", "test"):
         if f"{name}_accuracy" in metrics:
-            parts.append(f"<li><b>{name} accuracy: {metrics[f'{name}_accuracy']:.1%}</b> "
-                         f"({metrics[f'{name}_images']} images)</li>")
+            parts.append(Markup("<li><b>{} accuracy: {:.1%}</b> ({} images)</li>").format(
+                name, metrics[f"{name}_accuracy"], metrics[f"{name}_images"]))
     h = metrics["history"]
     if h:
-        parts.append(f"<li>{metrics['epochs_trained']} epochs in {metrics['train_seconds']:.0f} s "
-                     f"({np.mean([r['images_per_second'] for r in h]):.0f} training images/s)</li>")
-    parts.append(f"<li>model: {metrics['model']['parameters']:,} parameters, layers "
-                 f"{' → '.join(metrics['model']['layers'])}</li></ul>")
+        parts.append(Markup("<li>{} epochs in {:.0f} s ({:.0f} training images/s)</li>").format(
+            metrics["epochs_trained"], metrics["train_seconds"], np.mean([r["images_per_second"] for r in h])))
+    parts.append(Markup("<li>model: {:,} parameters, layers {}</li></ul>").format(
+        metrics["model"]["parameters"], " → ".join(metrics["model"]["layers"])))
     if "test_confusion" in metrics:
-        rows = "".join(f"<tr><th>{classes[i]}</th>" + "".join(f"<td>{v}</td>" for v in row) + "</tr>"
-                       for i, row in enumerate(metrics["test_confusion"]))
-        head = "".join(f"<th>{c}</th>" for c in classes)
-        parts.append(f"<p>Test confusion matrix (rows: true class, columns: predicted):</p>"
-                     f"<table class='confusion'><tr><th></th>{head}</tr>{rows}</table>")
-    return "".join(parts)
+        rows = Markup("").join(Markup("<tr><th>{}</th>").format(classes[i])
+                               + Markup("").join(Markup("<td>{}</td>").format(v) for v in row) + Markup("</tr>")
+                               for i, row in enumerate(metrics["test_confusion"]))
+        head = Markup("").join(Markup("<th>{}</th>").format(c) for c in classes)
+        parts.append(Markup("<p>Test confusion matrix (rows: true class, columns: predicted):</p>"
+                            "<table class='confusion'><tr><th></th>{}</tr>{}</table>").format(head, rows))
+    return Markup("").join(parts)
 
 
 def _curves(run: RunResult, out: Path) -> Section:
@@ -193,12 +195,12 @@ def _graph(model: Any, sample: Any, out: Path) -> Section:
         render_graph(graph, out / "graph.svg")
         render_graph(boxed, out / "graph_modules.svg")
         return Section("Computation graph", figures=[("graph.svg", caption)],
-                       text="The same graph with a box per module: <a href='graph_modules.svg'>graph_modules.svg"
-                            "</a>; DOT source: <a href='graph.dot'>graph.dot</a>.")
+                       text=Markup("The same graph with a box per module: <a href='graph_modules.svg'>graph_modules.svg"
+                            "</a>; DOT source: <a href='graph.dot'>graph.dot</a>."))
     say_once("report: Graphviz's dot is not installed, so the computation graph is written as DOT text only "
              f"({out / 'graph.dot'}). Install it for the picture: apt-get install graphviz (Debian/Ubuntu), "
              "brew install graphviz (macOS) or conda install graphviz.")
-    return Section("Computation graph", text=(
+    return Section("Computation graph", text=Markup(
         "Graphviz's <code>dot</code> is not installed, so the graph is given as DOT text: "
         "<a href='graph.dot'>graph.dot</a> (render it with <code>dot -Tsvg graph.dot</code>; "
         "<code>apt-get install graphviz</code>)."))
@@ -237,7 +239,7 @@ def _top9(model: Any, dataset: Any, name: str, options: ReportOptions, out: Path
             f"{len(source)} {name} images: the deconvnet projection of that single activation to pixel space "
             "(left of each pair) beside the image patch in its receptive field (right). Each projection is "
             "min-max normalised on its own.")))
-    return Section("Top-9 activations per feature map (Zeiler & Fergus, Fig. 2)", figures=figures, text=(
+    return Section("Top-9 activations per feature map (Zeiler & Fergus, Fig. 2)", figures=figures, text=Markup(
         "As in Zeiler &amp; Fergus (2014), Fig. 2: higher layers respond to larger, more specific "
         "structures."))
 
@@ -319,9 +321,9 @@ def _sanity(model: Any, dataset: Any, options: ReportOptions, out: Path, metrics
     table = format_table(result)
     (out / "sanity.txt").write_text(table + "\n")
     metrics["sanity_check"] = _jsonable({k: v for k, v in result.items() if not k.endswith("_maps")})
-    return Section("Sanity check (Adebayo et al., 2018)", preformatted=table, text=(
-        f"Cascading randomisation on {n} held-out images: the weights are replaced by random ones from the "
+    return Section("Sanity check (Adebayo et al., 2018)", preformatted=table, text=Markup(
+        "Cascading randomisation on {n} held-out images: the weights are replaced by random ones from the "
         "top layer down, and after each step the maps of the predicted class are compared with the original "
         "ones (Spearman rank correlation and SSIM, 1 = unchanged). A method whose maps stay similar while "
         "the network is destroyed shows the image, not what the network learned. "
-        "Also in <a href='sanity.txt'>sanity.txt</a> and metrics.json."))
+        "Also in <a href='sanity.txt'>sanity.txt</a> and metrics.json.").format(n=n))
