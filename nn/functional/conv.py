@@ -30,13 +30,15 @@ class Conv2d(Function):
     a model holds about the memory of its activations.
     """
 
+    projection = "linear"  # for tapegrad.viz's deconvnet / guided backprop
+    retain_inputs = (0, 1)
+
     @staticmethod
     def forward(ctx: Context, x: Any, weight: Any, bias: Any, geometry: Geometry, groups: int) -> Any:
         out = conv2d_forward(x, weight, geometry, groups)
         if bias is not None:
             out += bias.reshape(1, -1, 1, 1)
         ctx.geometry, ctx.groups = geometry, groups
-        ctx.save_for_backward(x, weight)
         return out
 
     @staticmethod
@@ -52,10 +54,12 @@ class Conv2d(Function):
 class Conv2dInputGrad(Function):
     """col2im(Wᵀ @ g): a convolution's gradient (N, O, grid) -> (N, C, H, W) with respect to its input."""
 
+    projection = "linear"  # for tapegrad.viz's deconvnet / guided backprop
+    retain_inputs = (0, 1)
+
     @staticmethod
     def forward(ctx: Context, grad: Any, weight: Any, geometry: Geometry, groups: int) -> Any:
         ctx.geometry, ctx.groups = geometry, groups
-        ctx.save_for_backward(grad, weight)
         return conv2d_input_grad(grad, weight, geometry, groups)
 
     @staticmethod
@@ -70,10 +74,12 @@ class Conv2dInputGrad(Function):
 class Conv2dWeightGrad(Function):
     """Σₙ colsₙ(x) @ gₙᵀ: a convolution's gradient with respect to its (O, C/groups, kh, kw) weight."""
 
+    projection = "linear"  # for tapegrad.viz's deconvnet / guided backprop
+    retain_inputs = (0, 1)
+
     @staticmethod
     def forward(ctx: Context, grad: Any, x: Any, geometry: Geometry, groups: int) -> Any:
         ctx.geometry, ctx.groups = geometry, groups
-        ctx.save_for_backward(grad, x)
         return conv2d_weight_grad(grad, x, geometry, groups)
 
     @staticmethod
@@ -93,13 +99,15 @@ class ConvTranspose2d(Function):
     convolution's input gradient, and the backward is that convolution and its weight gradient.
     """
 
+    projection = "linear"  # for tapegrad.viz's deconvnet / guided backprop
+    retain_inputs = (0, 1)
+
     @staticmethod
     def forward(ctx: Context, x: Any, weight: Any, bias: Any, geometry: Geometry, groups: int) -> Any:
         out = conv2d_input_grad(x, weight, geometry, groups)
         if bias is not None:
             out += bias.reshape(1, -1, 1, 1)
         ctx.geometry, ctx.groups = geometry, groups
-        ctx.save_for_backward(x, weight)
         return out
 
     @staticmethod

@@ -98,6 +98,7 @@ def _mean(total: Any, denominator: Any) -> Any:
 
 
 class CrossEntropy(Function):
+    projection = None  # for tapegrad.viz's deconvnet / guided backprop
     @staticmethod
     def forward(ctx: Context, rows: Any, a: Any, denominator: Any, reduction: str) -> Any:
         xp = array_module(rows)
@@ -131,9 +132,11 @@ class SoftmaxRows(Function):
     """softmax(rows) over axis 1, as already computed by the cross-entropy forward: the array forward returns it
     and the backward is the softmax's vjp, so a recorded backward differentiates it without computing it twice."""
 
+    projection = None  # for tapegrad.viz's deconvnet / guided backprop
+    retain_outputs = (0,)
+
     @staticmethod
     def forward(ctx: Context, rows: Any, prob: Any) -> Any:
-        ctx.save_for_backward(prob)
         return prob
 
     @staticmethod
@@ -144,6 +147,8 @@ class SoftmaxRows(Function):
 
 class NllLoss(Function):
     """-sum(A * input) / D: linear in the input, so its backward is the constant -A / D times the upstream."""
+
+    projection = None  # for tapegrad.viz's deconvnet / guided backprop
 
     @staticmethod
     def forward(ctx: Context, rows: Any, a: Any, denominator: Any, reduction: str) -> Any:
