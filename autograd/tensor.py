@@ -291,8 +291,11 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: An
     """Make a :class:`Tensor` from a list, number or array, like ``torch.tensor``.
 
     Python floats become float32 and ints int64; an existing array keeps its dtype unless ``dtype`` is given.
+    The data is always copied, as in PyTorch (``as_tensor`` and ``from_numpy`` share memory instead).
     """
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
+    source = data.data if isinstance(data, Tensor) else data
+    return Tensor(source.copy() if hasattr(source, "copy") else source, requires_grad=requires_grad, dtype=dtype,
+                  device=device)
 
 
 from . import ops as _ops  # noqa: E402  (the ops need Tensor defined first)

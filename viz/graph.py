@@ -33,6 +33,11 @@ NL = "\\n"  # DOT's line break inside a label (an escape, not a raw newline)
 _SAVED_STYLE = {"shape": "box", "style": "filled", "fillcolor": "orange", "fontname": "Helvetica"}
 
 
+def _text(name: str) -> str:
+    """A user string (module/parameter name) as literal label text: its backslashes are not DOT escapes."""
+    return name.replace("\\", "\\\\")
+
+
 def _shape(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(s) for s in shape) + ")"
 
@@ -130,9 +135,9 @@ def draw_graph(
 
     def add_node(key: str, label: str, style: dict[str, str], scope: str | None = None) -> None:
         if cluster_modules and scope:
-            placed.setdefault(scope, []).append((key, label, style))
+            placed.setdefault(scope, []).append((key, graphviz.nohtml(label), style))
         else:
-            dot.node(key, label, **style)
+            dot.node(key, graphviz.nohtml(label), **style)  # nohtml: '<...>' is text, never an HTML label
 
     leaves: dict[int, Tensor] = {}
     for node in nodes:
@@ -151,7 +156,7 @@ def draw_graph(
             _draw_saved(dot, node, edge)
     for key, leaf in leaves.items():
         name = names.get(key)
-        text = _shape(leaf.shape) if name is None else f"{name}{NL}{_shape(leaf.shape)}"
+        text = _shape(leaf.shape) if name is None else f"{_text(name)}{NL}{_shape(leaf.shape)}"
         add_node(f"leaf{key}", text, _LEAF_STYLE, _param_scope(name) if cluster_modules else None)
     for i, t in enumerate(outs):
         key = f"out{i}"
@@ -198,7 +203,7 @@ def _emit_clusters(dot: graphviz.Digraph, placed: dict[str, list[tuple[str, str,
 
     def fill(graph: graphviz.Digraph, name: str) -> None:
         with graph.subgraph(name=f"cluster_{name.replace('.', '_')}") as sub:
-            sub.attr(label=name, style="rounded,dashed", color="grey40", fontname="Helvetica")
+            sub.attr(label=graphviz.escape(name), style="rounded,dashed", color="grey40", fontname="Helvetica")
             for key, label, style in placed.get(name, []):
                 sub.node(key, label, **style)
             for child in children(name):

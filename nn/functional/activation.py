@@ -59,3 +59,4 @@ def log_softmax(x: Tensor, dim: int | None = None, dtype: Any = None, *, axis: A
     if dtype is not None:
         x = x.astype(dtype)
     return _log_softmax(x, _softmax_dim(x.ndim, dim))
+

@@ -16,8 +16,9 @@ import numpy as np
 from tapegrad.autograd import Context, Function, Tensor
 from tapegrad.autograd.backend import array_module
 from tapegrad.autograd.errors import ShapeError, describe
+from tapegrad.autograd.opspec import OpSpec
+from tapegrad.autograd.runtime import over_batch
 
-from ._parallel import over_batch
 from ._utils import check_input, output_size, pair
 from .im2col import Geometry
 
@@ -167,3 +168,15 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A00
         cols = Tensor._make(_adaptive_matrix(wo, w, x.dtype, xp).T.copy(), None, 0)
         out = rows @ x @ cols
     return out if batched else out.reshape(out.shape[1:])
+
+
+# How the ops are checked (tapegrad.testing turns these into tests, the coverage table and the mutation check).
+AvgPool2d.spec = OpSpec(
+    "avg_pool2d", lambda x, **kw: avg_pool2d(x, **kw), "torch.nn.functional.avg_pool2d", inputs="avg_pool2d",
+    notes="padding, ceil_mode, count_include_pad and divisor_override drawn together",
+)
+SPECS = (
+    OpSpec("adaptive_avg_pool2d", lambda x, **kw: adaptive_avg_pool2d(x, **kw),
+           "torch.nn.functional.adaptive_avg_pool2d",
+           inputs="adaptive_avg_pool2d", notes="divisible sizes take avg_pool2d, others the averaging matrices"),
+)

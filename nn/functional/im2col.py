@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 from tapegrad.autograd import Context, Function, Tensor
 from tapegrad.autograd.backend import array_module
 from tapegrad.autograd.errors import ShapeError, describe
+from tapegrad.autograd.opspec import OpSpec
 
 from ._utils import output_size, pair
 
@@ -187,3 +188,9 @@ def col2im(
     if len(shape) == 4 and (cols.shape[0], cols.shape[1] // taps) != shape[:2]:
         raise ShapeError(f"col2im: columns {describe(cols)} do not come from an input of shape {shape}")
     return Col2Im.apply(cols, geometry)
+
+
+# How the ops are checked (tapegrad.testing turns these into tests, the coverage table and the mutation check).
+Im2Col.spec = OpSpec("im2col", lambda x, **kw: im2col(x, **kw), "torch.nn.functional.unfold", inputs="unfold")
+Col2Im.spec = OpSpec("col2im", lambda c, output_size, **kw: col2im(c, output_size, **kw), "torch.nn.functional.fold",
+                     inputs="fold")

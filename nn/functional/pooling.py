@@ -24,8 +24,9 @@ from typing import Any
 from tapegrad.autograd import Context, Function, Tensor
 from tapegrad.autograd.backend import array_module
 from tapegrad.autograd.errors import ShapeError, describe
+from tapegrad.autograd.opspec import OpSpec
+from tapegrad.autograd.runtime import over_batch
 
-from ._parallel import over_batch
 from ._utils import check_input, output_size, pair
 from .avg_pooling import AvgPool2d, AvgUnpool2d, adaptive_avg_pool2d, avg_pool2d
 from .im2col import Geometry
@@ -374,3 +375,25 @@ def max_unpool2d(
     switches = Switches((h, w), flat=raw.astype(xp.int64, copy=False))
     out = MaxUnpool2d.apply(x, switches)
     return out if batched else out.reshape(out.shape[1:])
+
+
+def _torch_max_pool2d_with_indices(x: Any, **kw: Any) -> Any:
+    """The reference of ``max_pool2d_with_indices`` (torch is imported only when a check runs)."""
+    import torch
+
+    return torch.nn.functional.max_pool2d(x, return_indices=True, **kw)
+
+
+# How the ops are checked (tapegrad.testing turns these into tests, the coverage table and the mutation check).
+MaxPool2d.spec = (
+    OpSpec("max_pool2d", lambda x, **kw: max_pool2d(x, **kw), "torch.nn.functional.max_pool2d", inputs="max_pool2d",
+           notes="distinct values: the gradient at a tie is a convention (ties have their own tests)"),
+    OpSpec("max_pool2d_with_indices", lambda x, **kw: max_pool2d(x, return_indices=True, **kw),
+           _torch_max_pool2d_with_indices, inputs="max_pool2d",
+           notes="the switches must equal PyTorch's indices exactly"),
+)
+MaxUnpool2d.spec = OpSpec(
+    "max_unpool2d", lambda x, i, **kw: max_unpool2d(x, i, **kw), "torch.nn.functional.max_unpool2d",
+    inputs="max_unpool2d",
+    notes="distinct switches: where two values go to one place PyTorch keeps one, tapegrad adds them",
+)

@@ -26,6 +26,7 @@ from .loss import CrossEntropyLoss, MSELoss, NLLLoss
 from .module import IncompatibleKeys, Module, RemovableHandle, StateDictError
 from .parameter import Parameter
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, MaxUnpool2d
+from .sync_batchnorm import SyncBatchNorm
 
 __all__ = [
     "Softsign",
@@ -64,5 +65,6 @@ __all__ = [
     "Sigmoid",
     "Softmax",
     "StateDictError",
+    "SyncBatchNorm",
     "Tanh",
 ]
