@@ -205,6 +205,12 @@ class ndarray:  # noqa: N801 - CuPy's name
         counter.host("format")
         return format(self._a if self._a.ndim else self._a.item(), spec)
 
+    def __copy__(self) -> ndarray:  # copy.copy / copy.deepcopy copy on the device, as CuPy's do
+        return ndarray._of(self._a.copy())
+
+    def __deepcopy__(self, memo: Any) -> ndarray:
+        return ndarray._of(self._a.copy())
+
     def __reduce__(self) -> Any:
         raise TypeError("emulated device arrays do not pickle; copy them to the host with .get() first")
 

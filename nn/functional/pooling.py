@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from tapegrad.autograd import Context, Function, Tensor
 from tapegrad.autograd.backend import array_module
 from tapegrad.autograd.errors import ShapeError, describe
@@ -115,7 +116,8 @@ def _scatter_taps(values: Any, codes: Any, g: Geometry) -> Any:
     out = xp.zeros((n, c, g.h, g.w), dtype=values.dtype)
     overlapping = g.sh < g.dh * (g.kh - 1) + 1 or g.sw < g.dw * (g.kw - 1) + 1
     # value * mask is several times faster than a masked copy, but inf * 0 is nan: keep it to finite values
-    finite = bool(xp.isfinite(values).all())
+    # (on a GPU the finiteness test would wait for the device: take the masked copy, right for any value)
+    finite = xp is np and bool(xp.isfinite(values).all())
     taps = g.taps()
 
     # Taps with i*dh < sh and j*dw < sw never hit an input position twice (not even across windows), so
@@ -192,9 +194,13 @@ def _pool_max(x: Any, g: Geometry) -> tuple[Any, Any]:
 
 
 def _first_inside(taps: tuple, g: Geometry, xp: Any) -> Any:
-    """Per output position, the code of the first window tap inside the input (None when it is always 0)."""
-    row_first = xp.full(g.ho, -1, dtype=xp.int64)
-    col_first = xp.full(g.wo, -1, dtype=xp.int64)
+    """Per output position, the code of the first window tap inside the input (None when it is always 0).
+
+    Geometry only, so it is worked out on the host (NumPy) and uploaded once: on a GPU the two ``bool(...)``
+    tests below would each wait for the device (a synchronisation per pooling call, seen on the emulated device).
+    """
+    row_first = np.full(g.ho, -1, dtype=np.int64)
+    col_first = np.full(g.wo, -1, dtype=np.int64)
     for i, j, (orows, ocols), _ in taps:
         if j == 0:
             seg = row_first[orows]
@@ -204,7 +210,7 @@ def _first_inside(taps: tuple, g: Geometry, xp: Any) -> Any:
             seg[seg < 0] = j
     if bool((row_first == 0).all()) and bool((col_first == 0).all()):
         return None
-    return xp.maximum(row_first, 0)[:, None] * g.kw + xp.maximum(col_first, 0)[None, :]
+    return xp.asarray(np.maximum(row_first, 0)[:, None] * g.kw + np.maximum(col_first, 0)[None, :])
 
 
 def _has_empty_window(g: Geometry) -> bool:

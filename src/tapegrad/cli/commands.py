@@ -153,7 +153,7 @@ def visualize(args: argparse.Namespace) -> int:
     )
 
     state = load_checkpoint(args.checkpoint)
-    model = model_from_checkpoint(state)
+    model = model_from_checkpoint(state).to(args.device)
     layer = _layer(model, args.layer)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -162,7 +162,7 @@ def visualize(args: argparse.Namespace) -> int:
         x = _image_tensor(args.image, state)
         captured: list[Any] = []
         handle = getattr(model, layer).register_forward_hook(lambda m, i, o: captured.append(o.numpy()))
-        model(Tensor(x[None]))
+        model(Tensor(x[None], device=args.device))
         handle.remove()
         act = captured[0][0].reshape(captured[0].shape[1], -1)
         channels = [int(c) for c in np.argsort(-act.max(axis=1))[: args.viz_channels]]

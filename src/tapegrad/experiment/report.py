@@ -188,8 +188,9 @@ def _curves(run: RunResult, out: Path) -> Section:
 
 def _graph(model: Any, sample: Any, out: Path) -> Section:
     from tapegrad.viz import draw_model, render_graph
+    from tapegrad.viz.project import model_device
 
-    x = Tensor(np.asarray(sample.numpy() if isinstance(sample, Tensor) else sample)[None])
+    x = Tensor(np.asarray(sample.numpy() if isinstance(sample, Tensor) else sample)[None], device=model_device(model))
     graph = draw_model(model, x)
     (out / "graph.dot").write_text(graph.source)
     caption = ("The computation graph one forward pass records (one image): a node per op, parameters by "
