@@ -23,10 +23,11 @@ from typing import Any
 
 import numpy as np
 from tapegrad.autograd import Context, Function, Tensor
-from tapegrad.autograd.backend import array_module
+from tapegrad.autograd.backend import array_module, cupyx_module
 from tapegrad.autograd.errors import ShapeError, describe
+from tapegrad.autograd.opspec import OpSpec
+from tapegrad.autograd.runtime import over_batch
 
-from ._parallel import over_batch
 from ._utils import check_input, output_size, pair
 from .avg_pooling import AvgPool2d, AvgUnpool2d, adaptive_avg_pool2d, avg_pool2d
 from .im2col import Geometry
@@ -92,11 +93,9 @@ class Switches:
         if xp.__name__ == "numpy":
             out = xp.bincount(positions, weights=values.ravel(), minlength=n * c * h * w)
             return out.astype(values.dtype, copy=False).reshape(n, c, h, w)
-        import cupyx  # pragma: no cover - GPU only
-
-        out = xp.zeros(n * c * h * w, dtype=values.dtype)  # pragma: no cover
-        cupyx.scatter_add(out, positions, values.ravel())  # pragma: no cover
-        return out.reshape(n, c, h, w)  # pragma: no cover
+        out = xp.zeros(n * c * h * w, dtype=values.dtype)  # (the GPU path: run in CI on the emulated CuPy)
+        cupyx_module().scatter_add(out, positions, values.ravel())
+        return out.reshape(n, c, h, w)
 
     def gather(self, grad: Any) -> Any:
         """(N, C, H, W) -> (N, C, Ho, Wo): the value at each switch position (the adjoint of ``scatter``)."""
@@ -231,6 +230,8 @@ class MaxPool2d(Function):
     indices), which is what a deconvnet needs to unpool.
     """
 
+    projection = "switch"  # for tapegrad.viz's deconvnet / guided backprop
+
     @staticmethod
     def forward(ctx: Context, x: Any, geometry: Geometry, sink: list | None = None) -> Any:
         if sink is None and not ctx.requires_grad:  # no tape and no indices asked for: no switches needed
@@ -249,6 +250,8 @@ class MaxPool2d(Function):
 class MaxUnpool2d(Function):
     """Scatter (N, C, Ho, Wo) values to their switch positions in (N, C, H, W); repeated positions add up."""
 
+    projection = "switch"  # for tapegrad.viz's deconvnet / guided backprop
+
     @staticmethod
     def forward(ctx: Context, x: Any, switches: Switches) -> Any:
         ctx.switches = switches
@@ -261,6 +264,8 @@ class MaxUnpool2d(Function):
 
 class MaxGather2d(Function):
     """Read (N, C, H, W) at the switch positions -> (N, C, Ho, Wo); the adjoint of ``MaxUnpool2d``."""
+
+    projection = "switch"  # for tapegrad.viz's deconvnet / guided backprop
 
     @staticmethod
     def forward(ctx: Context, grad: Any, switches: Switches) -> Any:
@@ -374,3 +379,25 @@ def max_unpool2d(
     switches = Switches((h, w), flat=raw.astype(xp.int64, copy=False))
     out = MaxUnpool2d.apply(x, switches)
     return out if batched else out.reshape(out.shape[1:])
+
+
+def _torch_max_pool2d_with_indices(x: Any, **kw: Any) -> Any:
+    """The reference of ``max_pool2d_with_indices`` (torch is imported only when a check runs)."""
+    import torch
+
+    return torch.nn.functional.max_pool2d(x, return_indices=True, **kw)
+
+
+# How the ops are checked (tapegrad.testing turns these into tests, the coverage table and the mutation check).
+MaxPool2d.spec = (
+    OpSpec("max_pool2d", lambda x, **kw: max_pool2d(x, **kw), "torch.nn.functional.max_pool2d", inputs="max_pool2d",
+           notes="distinct values: the gradient at a tie is a convention (ties have their own tests)"),
+    OpSpec("max_pool2d_with_indices", lambda x, **kw: max_pool2d(x, return_indices=True, **kw),
+           _torch_max_pool2d_with_indices, inputs="max_pool2d",
+           notes="the switches must equal PyTorch's indices exactly"),
+)
+MaxUnpool2d.spec = OpSpec(
+    "max_unpool2d", lambda x, i, **kw: max_unpool2d(x, i, **kw), "torch.nn.functional.max_unpool2d",
+    inputs="max_unpool2d",
+    notes="distinct switches: where two values go to one place PyTorch keeps one, tapegrad adds them",
+)
