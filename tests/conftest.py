@@ -34,6 +34,10 @@ settings.load_profile(os.environ.get("TAPEGRAD_HYPOTHESIS_PROFILE", "ci"))
 def pytest_configure(config: pytest.Config) -> None:
     """``TAPEGRAD_TEST_DEVICE=cuda``: the whole run with new tensors on the GPU (scripts/test.sh's second pass)."""
     config.addinivalue_line("markers", "host_only: about NumPy operands or CPU defaults; the device pass deselects it")
+    if os.environ.get("TAPEGRAD_EMULATE_CUDA") == "1":  # no compiled CPU kernel may see a device array
+        from tests import device_guard
+
+        device_guard.install()
     device = os.environ.get("TAPEGRAD_TEST_DEVICE")
     if device:
         from tapegrad.autograd.backend import set_default_device
