@@ -182,8 +182,9 @@ def _curves(run: RunResult, out: Path) -> Section:
 
 def _graph(model: Any, sample: Any, out: Path) -> Section:
     from tapegrad.viz import draw_model, render_graph
+    from tapegrad.viz.project import model_device
 
-    x = Tensor(np.asarray(sample.numpy() if isinstance(sample, Tensor) else sample)[None])
+    x = Tensor(np.asarray(sample.numpy() if isinstance(sample, Tensor) else sample)[None], device=model_device(model))
     # module boxes stack the modules in a staircase (1289 pt wide, drawn at 64 % in the page); without them
     # the graph is 779 pt wide, so the page shows its 11 pt labels at full size. Both are written.
     compact = {"nodesep": "0.2", "ranksep": "0.3"}
