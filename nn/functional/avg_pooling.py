@@ -16,6 +16,7 @@ import numpy as np
 from tapegrad.autograd import Context, Function, Tensor
 from tapegrad.autograd.backend import array_module
 from tapegrad.autograd.errors import ShapeError, describe
+from tapegrad.autograd.opspec import OpSpec
 from tapegrad.autograd.runtime import over_batch
 
 from ._utils import check_input, output_size, pair
@@ -35,6 +36,8 @@ def _axis_divisor(
 
 class AvgPool2d(Function):
     """Mean over windows: sum of the strided taps times 1/divisor (an (Ho, Wo) array or a constant)."""
+
+    projection = "linear"  # for tapegrad.viz's deconvnet / guided backprop
 
     @staticmethod
     def forward(ctx: Context, x: Any, geometry: Geometry, scale: Any) -> Any:
@@ -61,6 +64,8 @@ class AvgPool2d(Function):
 
 class AvgUnpool2d(Function):
     """The adjoint of ``AvgPool2d``: each output's scaled value added back onto every input of its window."""
+
+    projection = "linear"  # for tapegrad.viz's deconvnet / guided backprop
 
     @staticmethod
     def forward(ctx: Context, grad: Any, geometry: Geometry, scale: Any) -> Any:
@@ -163,3 +168,15 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:  # noqa: A00
         cols = Tensor._make(_adaptive_matrix(wo, w, x.dtype, xp).T.copy(), None, 0)
         out = rows @ x @ cols
     return out if batched else out.reshape(out.shape[1:])
+
+
+# How the ops are checked (tapegrad.testing turns these into tests, the coverage table and the mutation check).
+AvgPool2d.spec = OpSpec(
+    "avg_pool2d", lambda x, **kw: avg_pool2d(x, **kw), "torch.nn.functional.avg_pool2d", inputs="avg_pool2d",
+    notes="padding, ceil_mode, count_include_pad and divisor_override drawn together",
+)
+SPECS = (
+    OpSpec("adaptive_avg_pool2d", lambda x, **kw: adaptive_avg_pool2d(x, **kw),
+           "torch.nn.functional.adaptive_avg_pool2d",
+           inputs="adaptive_avg_pool2d", notes="divisible sizes take avg_pool2d, others the averaging matrices"),
+)

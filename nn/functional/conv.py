@@ -44,6 +44,7 @@ from typing import Any
 from tapegrad.autograd import Context, Function, Tensor, is_grad_enabled
 from tapegrad.autograd.backend import array_module
 from tapegrad.autograd.errors import DTypeError, ShapeError, describe
+from tapegrad.autograd.opspec import OpSpec
 from tapegrad.autograd.runtime import over_batch, scratch
 
 from ._utils import check_input, pair
@@ -57,6 +58,8 @@ class Conv2d(Function):
     rather than kept: that is faster than faulting in a fresh buffer and keeps the memory of a model's tape
     near that of its activations.
     """
+
+    projection = "linear"  # for tapegrad.viz's deconvnet / guided backprop
 
     @staticmethod
     def forward(ctx: Context, x: Any, weight: Any, bias: Any, geometry: Geometry, groups: int) -> Any:
@@ -209,6 +212,8 @@ class ConvTranspose2d(Function):
     ``geometry`` describes the ordinary convolution that maps this op's *output* back to its input shape, so
     the forward is col2im(Wᵀ @ x) and both gradients start from im2col(g).
     """
+
+    projection = "linear"  # for tapegrad.viz's deconvnet / guided backprop
 
     @staticmethod
     def forward(ctx: Context, x: Any, weight: Any, bias: Any, geometry: Geometry, groups: int) -> Any:
@@ -373,3 +378,16 @@ def conv_transpose2d(
     geometry = Geometry(kh, kw, sh, sw, ph, pw, dh, dw, hout, wout, h, w)
     out = ConvTranspose2d.apply(x, weight, bias, geometry, groups)
     return out if batched else out.reshape(out.shape[1:])
+
+
+# How the ops are checked (tapegrad.testing turns these into tests, the coverage table and the mutation check).
+Conv2d.spec = (
+    OpSpec("conv2d", lambda x, w, b, **kw: conv2d(x, w, b, **kw), "torch.nn.functional.conv2d", inputs="conv2d",
+           notes="stride, padding, dilation, groups and an optional bias drawn together (family conv2d)"),
+    OpSpec("conv2d_chunked", lambda x, w, b, **kw: conv2d(x, w, b, **kw), "torch.nn.functional.conv2d",
+           inputs="conv2d_chunked", notes="columns over several CHUNK_BYTES chunks: the chunked backward"),
+)
+ConvTranspose2d.spec = OpSpec(
+    "conv_transpose2d", lambda x, w, b, **kw: conv_transpose2d(x, w, b, **kw), "torch.nn.functional.conv_transpose2d",
+    inputs="conv_transpose2d", notes="output_padding below the stride or the dilation",
+)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tapegrad.autograd import Tensor
 from tapegrad.autograd.backend import to_device
+from tapegrad.autograd.opspec import OpSpec
 from tapegrad.autograd.random import default_generator
 
 
@@ -23,3 +24,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = Fa
     keep = default_generator().random(x.shape) >= p
     mask = to_device((keep / (1.0 - p)).astype(x.dtype), x.device)
     return x * Tensor._make(mask, None, 0)
+
+
+# How the op is checked: only its deterministic corners (evaluation, p=0, p=1) can be compared with torch.
+SPECS = (OpSpec("dropout", lambda x, **kw: dropout(x, **kw), "torch.nn.functional.dropout", inputs="dropout"),)

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 from tapegrad.autograd import Context, Function, Tensor
 from tapegrad.autograd.backend import array_module
 from tapegrad.autograd.errors import ShapeError, describe
+from tapegrad.autograd.opspec import OpSpec
 
 from ._utils import output_size, pair
 
@@ -118,6 +119,8 @@ def fold_array(cols: Any, g: Geometry, out: Any = None) -> Any:
 class Im2Col(Function):
     """(N, C, H, W) -> (N, C*kh*kw, Ho*Wo); the backward is ``Col2Im``."""
 
+    projection = "linear"  # for tapegrad.viz's deconvnet / guided backprop
+
     @staticmethod
     def forward(ctx: Context, x: Any, geometry: Geometry) -> Any:
         ctx.geometry = geometry
@@ -131,6 +134,8 @@ class Im2Col(Function):
 
 class Col2Im(Function):
     """(N, C*kh*kw, Ho*Wo) -> (N, C, H, W); the backward is ``Im2Col``."""
+
+    projection = "linear"  # for tapegrad.viz's deconvnet / guided backprop
 
     @staticmethod
     def forward(ctx: Context, cols: Any, geometry: Geometry) -> Any:
@@ -183,3 +188,9 @@ def col2im(
     if len(shape) == 4 and (cols.shape[0], cols.shape[1] // taps) != shape[:2]:
         raise ShapeError(f"col2im: columns {describe(cols)} do not come from an input of shape {shape}")
     return Col2Im.apply(cols, geometry)
+
+
+# How the ops are checked (tapegrad.testing turns these into tests, the coverage table and the mutation check).
+Im2Col.spec = OpSpec("im2col", lambda x, **kw: im2col(x, **kw), "torch.nn.functional.unfold", inputs="unfold")
+Col2Im.spec = OpSpec("col2im", lambda c, output_size, **kw: col2im(c, output_size, **kw), "torch.nn.functional.fold",
+                     inputs="fold")

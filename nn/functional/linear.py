@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tapegrad.autograd import Tensor
 from tapegrad.autograd.errors import DTypeError, ShapeError, describe
+from tapegrad.autograd.opspec import OpSpec
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -28,3 +29,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             raise DTypeError(f"linear: input {describe(x)} and {name} {describe(t)} must have the same dtype")
     out = x @ weight.transpose()
     return out if bias is None else out + bias
+
+
+# How the op is checked (tapegrad.testing turns this into tests and the coverage table).
+SPECS = (OpSpec("linear", lambda x, w, b: linear(x, w, b), "torch.nn.functional.linear", inputs="linear"),)

@@ -15,6 +15,7 @@ from tapegrad.autograd.backend import array_module
 from tapegrad.autograd.errors import DTypeError, ShapeError, describe
 from tapegrad.autograd.function import Context
 from tapegrad.autograd.ops import softmax
+from tapegrad.autograd.opspec import OpSpec
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -98,6 +99,7 @@ def _mean(total: Any, denominator: Any) -> Any:
 
 
 class CrossEntropy(Function):
+    projection = None  # for tapegrad.viz's deconvnet / guided backprop
     @staticmethod
     def forward(ctx: Context, rows: Any, a: Any, denominator: Any, reduction: str) -> Any:
         xp = array_module(rows)
@@ -130,6 +132,8 @@ class CrossEntropy(Function):
 
 class NllLoss(Function):
     """-sum(A * input) / D: linear in the input, so its backward is the constant -A / D times the upstream."""
+
+    projection = None  # for tapegrad.viz's deconvnet / guided backprop
 
     @staticmethod
     def forward(ctx: Context, rows: Any, a: Any, denominator: Any, reduction: str) -> Any:
@@ -236,3 +240,15 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # 
     if reduction == "none":
         return sq
     return sq.mean() if reduction == "mean" else sq.sum()
+
+
+# How the ops are checked (tapegrad.testing turns these into tests, the coverage table and the mutation check).
+CrossEntropy.spec = OpSpec(
+    "cross_entropy", lambda x, t, w, **kw: cross_entropy(x, t, w, **kw), "torch.nn.functional.cross_entropy",
+    inputs="cross_entropy", notes="(C,), (N, C), (N, C, d) logits; weights, ignore_index, label smoothing",
+)
+NllLoss.spec = OpSpec(
+    "nll_loss", lambda x, t, w, **kw: nll_loss(x, t, w, **kw), "torch.nn.functional.nll_loss", inputs="nll_loss",
+)
+SPECS = (OpSpec("mse_loss", lambda x, t, **kw: mse_loss(x, t, **kw), "torch.nn.functional.mse_loss",
+                inputs="same_shape"),)

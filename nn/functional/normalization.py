@@ -12,6 +12,7 @@ from typing import Any
 
 from tapegrad.autograd import Tensor, no_grad
 from tapegrad.autograd.errors import ShapeError, describe
+from tapegrad.autograd.opspec import OpSpec
 
 
 def _data(t: Any) -> Any:
@@ -91,3 +92,10 @@ def batch_norm(
     if bias is not None:
         shift = shift + bias.reshape(shape)
     return x * scale + shift
+
+
+# How the op is checked (tapegrad.testing turns this into tests and the coverage table).
+SPECS = (
+    OpSpec("batch_norm", lambda x, m, v, w, b, **kw: batch_norm(x, m, v, w, b, **kw), "torch.nn.functional.batch_norm",
+           inputs="batch_norm", notes="training (batch statistics, no running ones) or evaluation, affine or not"),
+)

@@ -24,6 +24,7 @@ from typing import Any
 from tapegrad.autograd import Context, Function, Tensor
 from tapegrad.autograd.backend import array_module
 from tapegrad.autograd.errors import ShapeError, describe
+from tapegrad.autograd.opspec import OpSpec
 from tapegrad.autograd.runtime import over_batch
 
 from ._utils import check_input, output_size, pair
@@ -225,6 +226,8 @@ class MaxPool2d(Function):
     indices), which is what a deconvnet needs to unpool.
     """
 
+    projection = "switch"  # for tapegrad.viz's deconvnet / guided backprop
+
     @staticmethod
     def forward(ctx: Context, x: Any, geometry: Geometry, sink: list | None = None) -> Any:
         if sink is None and not ctx.requires_grad:  # no tape and no indices asked for: no switches needed
@@ -243,6 +246,8 @@ class MaxPool2d(Function):
 class MaxUnpool2d(Function):
     """Scatter (N, C, Ho, Wo) values to their switch positions in (N, C, H, W); repeated positions add up."""
 
+    projection = "switch"  # for tapegrad.viz's deconvnet / guided backprop
+
     @staticmethod
     def forward(ctx: Context, x: Any, switches: Switches) -> Any:
         ctx.switches = switches
@@ -255,6 +260,8 @@ class MaxUnpool2d(Function):
 
 class MaxGather2d(Function):
     """Read (N, C, H, W) at the switch positions -> (N, C, Ho, Wo); the adjoint of ``MaxUnpool2d``."""
+
+    projection = "switch"  # for tapegrad.viz's deconvnet / guided backprop
 
     @staticmethod
     def forward(ctx: Context, grad: Any, switches: Switches) -> Any:
@@ -368,3 +375,25 @@ def max_unpool2d(
     switches = Switches((h, w), flat=raw.astype(xp.int64, copy=False))
     out = MaxUnpool2d.apply(x, switches)
     return out if batched else out.reshape(out.shape[1:])
+
+
+def _torch_max_pool2d_with_indices(x: Any, **kw: Any) -> Any:
+    """The reference of ``max_pool2d_with_indices`` (torch is imported only when a check runs)."""
+    import torch
+
+    return torch.nn.functional.max_pool2d(x, return_indices=True, **kw)
+
+
+# How the ops are checked (tapegrad.testing turns these into tests, the coverage table and the mutation check).
+MaxPool2d.spec = (
+    OpSpec("max_pool2d", lambda x, **kw: max_pool2d(x, **kw), "torch.nn.functional.max_pool2d", inputs="max_pool2d",
+           notes="distinct values: the gradient at a tie is a convention (ties have their own tests)"),
+    OpSpec("max_pool2d_with_indices", lambda x, **kw: max_pool2d(x, return_indices=True, **kw),
+           _torch_max_pool2d_with_indices, inputs="max_pool2d",
+           notes="the switches must equal PyTorch's indices exactly"),
+)
+MaxUnpool2d.spec = OpSpec(
+    "max_unpool2d", lambda x, i, **kw: max_unpool2d(x, i, **kw), "torch.nn.functional.max_unpool2d",
+    inputs="max_unpool2d",
+    notes="distinct switches: where two values go to one place PyTorch keeps one, tapegrad adds them",
+)

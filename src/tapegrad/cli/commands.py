@@ -15,11 +15,13 @@ from tapegrad.experiment import TrainConfig
 from tapegrad.experiment import evaluate as evaluate_model
 from tapegrad.experiment import train as train_model
 from tapegrad.experiment.datasets import eval_transform, with_transform
+from tapegrad.experiment.progress import on_terminal
 from tapegrad.experiment.report import ReportOptions, write_report
 from tapegrad.experiment.state import load_checkpoint, model_from_checkpoint
 from tapegrad.nn.data import DataError
 from tapegrad.nn.data.image_folder import UNREADABLE, load_image
 
+from .distributed import is_main_process, several_ranks
 from .heldout import checkpoint_data, evaluation_set
 from .outdir import check_picture, model_fingerprint, prepare_demo, prepare_train, save_picture
 
@@ -59,6 +61,8 @@ def demo(args: argparse.Namespace) -> int:
     _say(args, f"tapegrad demo: training the reference CNN for {_epochs(config.epochs)} on the embedded "
                f"shirt-vs-not-shirt set (Fashion-MNIST), writing to {out}/")
     run = train_model(config, out, progress=not args.quiet)
+    if not is_main_process():  # under mpiexec rank 0 alone evaluates and reports
+        return 0
     _print_scores(run)
     _say(args, "writing the report (top-9 deconvnet grids, occlusion, misclassified images, sanity) ...")
     index = write_report(run, out, _options(args), started=started)
@@ -91,6 +95,8 @@ def train(args: argparse.Namespace) -> int:
         _say(args, f"tapegrad train: {tidied}")
     run = train_model(config, out, resume=args.resume, epochs=args.epochs if args.resume else None,
                       device=args.device, progress=not args.quiet)
+    if not is_main_process():  # under mpiexec rank 0 alone evaluates and reports
+        return 0
     _say(args, f"checkpoint: {run.checkpoint} ({_epochs(len(run.history))}, "
                f"{run.train_seconds / max(len(run.history), 1):.1f} s per epoch)")
     _print_scores(run)
@@ -161,6 +167,8 @@ def visualize(args: argparse.Namespace) -> int:
         path = out / f"top9_{layer}_{args.method}.png"
     check_picture(path, fingerprint, args.overwrite)  # before the work, not after it
     scale = max(1, 112 // state["model_config"]["image_size"])
+    if args.image and not is_main_process():  # one image: rank 0's work alone
+        return 0
     if args.image:
         x = _image_tensor(args.image, state)
         captured: list[Any] = []
@@ -186,8 +194,10 @@ def visualize(args: argparse.Namespace) -> int:
         module = getattr(model, layer)
         width = module.weight.shape[0] if hasattr(module, "weight") else None
         channels = list(range(args.viz_channels if width is None else min(args.viz_channels, width)))
-        result = top_activations(model, dataset, layer, channels=channels, progress=not args.quiet,
-                                 method=args.method)
+        result = top_activations(model, dataset, layer, channels=channels, progress=not args.quiet and on_terminal(),
+                                 method=args.method, distributed=several_ranks())  # sharded under mpiexec
+        if not is_main_process():
+            return 0
         save_picture(top_activations_grid(result, scale=scale), path, fingerprint)
     print(f"wrote {path}")
     return 0

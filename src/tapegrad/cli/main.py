@@ -46,6 +46,8 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="threads for tapegrad's kernels (default: TAPEGRAD_NUM_THREADS, else the cores up to 8); "
                    "BLAS runs one thread per call, faster for this small network; 0 = leave both as they are")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--distributed", action="store_true",
+                   help="run as one rank of an MPI job (automatic under mpiexec/srun with several ranks)")
 
 
 def _viz_options(p: argparse.ArgumentParser) -> None:
@@ -84,7 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--channels", type=int, choices=(1, 3), default=None,
                        help="1 = grey, 3 = colour (default: 1 for Fashion-MNIST, 3 for folders)")
     train.add_argument("--epochs", type=_positive, default=None, help="epochs (default 25)")
-    train.add_argument("--batch-size", type=_positive, default=None, help="batch size (default 32)")
+    train.add_argument("--batch-size", type=_positive, default=None,
+                       help="batch size per process (default 32); under mpiexec -n N the global batch is "
+                       "N x this")
     train.add_argument("--lr", type=float, default=None, help="learning rate (default 3e-3)")
     train.add_argument("--optimizer", choices=("sgd", "adam", "adamw"), default=None, help="default adamw")
     train.add_argument("--weight-decay", type=float, default=None)
@@ -168,11 +172,13 @@ def _run(args: argparse.Namespace) -> int:
     """Run the sub-command; tapegrad's, the data's and the file system's errors become one line."""
     from tapegrad.autograd.errors import TapegradError
 
-    from . import commands
+    from . import commands, distributed
     from .outdir import folder_of, removed_if_empty_on_failure
 
     try:
         with removed_if_empty_on_failure(folder_of(args)):
+            if distributed.wanted(args):
+                distributed.setup(args)
             if args.device == "cuda":
                 from tapegrad.autograd import gpu_available
 
@@ -181,17 +187,14 @@ def _run(args: argparse.Namespace) -> int:
                                   "install it with `pip install tapegrad[gpu]` or use --device cpu")
             return getattr(commands, args.command)(args)
     except KeyboardInterrupt:
-        print("tapegrad: interrupted (the last finished epoch's checkpoint is intact; continue with "
-              "--resume)", file=sys.stderr)
-        return 130
+        return distributed.fail("tapegrad: interrupted (the last finished epoch's checkpoint is intact; continue "
+                                "with --resume)", 130)
     except (TapegradError, OSError, ValueError, ArithmeticError, KeyError, RuntimeError, MemoryError) as exc:
         message = str(exc) if not isinstance(exc, KeyError) else f"missing entry {exc}"
-        print(f"tapegrad: error: {message}", file=sys.stderr)  # whole: a state_dict error lists every key
-        return 1
+        return distributed.fail(f"tapegrad: error: {message}", 1)  # whole: a state_dict error lists every key
     except Exception as exc:  # noqa: BLE001 - a bug of ours still gets one line, not a traceback
-        print(f"tapegrad: error: internal error ({type(exc).__name__}: {exc}); this is a bug in tapegrad, "
-              "please report it with the command that caused it", file=sys.stderr)
-        return 1
+        return distributed.fail(f"tapegrad: error: internal error ({type(exc).__name__}: {exc}); this is a bug in "
+                                "tapegrad, please report it with the command that caused it", 1)
 
 
 if __name__ == "__main__":
