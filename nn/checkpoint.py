@@ -185,6 +185,8 @@ def load(path: str | os.PathLike[str]) -> Any:
         raise FileNotFoundError(f"load: no checkpoint at '{path}'")
     if os.path.isdir(path):
         raise CheckpointError(f"load: '{path}' is a folder, not a checkpoint file")
+    if not os.path.isfile(path):  # a FIFO or a device would block or never end
+        raise CheckpointError(f"load: '{path}' is not a regular file, so not a checkpoint")
     try:
         meta, arrays = read_archive(path)
     except ArchiveError as exc:
