@@ -227,7 +227,7 @@ def graph(args: argparse.Namespace) -> int:
         raise OSError(f"--out {out}: rendering needs Graphviz's dot (apt-get install graphviz); "
                       "or ask for DOT text with --out graph.dot")
     else:
-        render_graph(drawing, out)
+        out = render_graph(drawing, out)  # it adds .svg to a name without a suffix
     print(f"wrote {out}")
     return 0
 

@@ -92,6 +92,8 @@ def write_report(run: RunResult, out: str | Path, options: ReportOptions | None 
     results = evaluate_splits(run) if results is None else results
     held_out = test if test is not None else val
     held_name = "test" if test is not None else "validation"
+    if held_out is not None and not len(held_out):  # e.g. one image per class: nothing was held out
+        held_out = None
 
     metrics: dict[str, Any] = {
         "data": data.description, "classes": data.classes, "config": config.to_dict(),
@@ -115,10 +117,14 @@ def write_report(run: RunResult, out: str | Path, options: ReportOptions | None 
             "state and configuration (a NumPy .npz archive without pickle). Continue training with "
             "<code>tapegrad train --resume {0} --epochs N</code>; evaluate it with "
             "<code>tapegrad evaluate --checkpoint {0}</code>.").format(run.checkpoint.name)))
-    sample = held_out[0][0] if held_out is not None else val[0][0]
+    sample = (held_out if held_out is not None else with_transform(data.train, transform))[0][0]
     report.section("Computation graph", lambda: _graph(model, sample, out))
     report.section("First-layer filters", lambda: _filters(model, out))
-    if held_out is not None:
+    if held_out is None:
+        report.sections.append(Section("Pictures", note=(
+            "No held-out images (too few per class to set any aside), so there are no pictures of what the "
+            "network does on images it did not train on. Add images, or a test/ folder.")))
+    else:
         report.section("Top-9 activations per feature map (Zeiler & Fergus, Fig. 2)",
                        lambda: _top9(model, held_out, held_name, options, out))
         report.section("Occlusion sensitivity (Zeiler & Fergus, Fig. 7)",
