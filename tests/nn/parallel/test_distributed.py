@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import tapegrad.distributed as dist
-from tapegrad import nn
 from tapegrad.autograd import Tensor
 
+import tapegrad.distributed as dist
+from tapegrad import nn
 from tests.distributed import cases
 
 
