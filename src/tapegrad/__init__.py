@@ -8,8 +8,7 @@
     w = tg.zeros(3, 2, requires_grad=True)
     loss = tg.matmul(x, w).relu().sum()
     loss.backward()
-    with tg.no_grad():
-        w -= 0.1 * w.grad
+    w.data -= 0.1 * w.grad.data  # no in-place ops on the tape: update the leaf's array
 
 Tensors, creation, grad modes, dtype names and the joining/selecting ops are bound here; every other public
 function of :mod:`tapegrad.autograd` (``tg.exp``, ``tg.softmax``, ``tg.einsum`` ...) is forwarded on first use.
