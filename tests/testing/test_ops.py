@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import settings
+
 from tapegrad.testing import check_spec, ops
 
 SPEC_EXAMPLES = 8 if settings.default.max_examples <= 25 else settings.default.max_examples

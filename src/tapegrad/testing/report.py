@@ -46,9 +46,12 @@ def snippet(spec: OpSpec, case: Case, device: str, registered: bool) -> str:
             ref = f", reference={reference!r}"
         else:
             ref_where = _importable(reference)
-            ref = f", reference={ref_where[0]}.{ref_where[1]}" if ref_where else ", reference=...  # your reference"
             if ref_where:
                 lines.append(f"import {ref_where[0]}")
+                ref = f", reference={ref_where[0]}.{ref_where[1]}"
+            else:
+                lines.append("# reference = ...  # the reference it was checked against")
+                ref = ", reference=reference"
     arrays = ",\n    ".join(literal(a) for a in case.arrays)
     lines.append(f"inputs = [\n    {arrays},\n]")
     lines.append(f"replay({target}{ref}, inputs=inputs, kwargs={case.kwargs!r}, grads={case.grads!r}, "
