@@ -14,15 +14,7 @@ import os
 import sys
 import time
 
-from hypothesis import Phase, settings
-
-settings.register_profile(
-    "mutation", settings.get_profile("default"), deadline=None, derandomize=True, database=None,
-    phases=[Phase.explicit, Phase.generate],  # a failure is all we need to know: no shrinking
-)
-settings.load_profile("mutation")
-
-from tapegrad.testing import mutation, ops  # noqa: E402 - after the profile
+from tapegrad.testing import mutation, ops
 
 SPEC_EXAMPLES = 8  # what tests/testing/test_ops.py draws per spec under the ci profile
 

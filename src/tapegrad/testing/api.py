@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from tapegrad.autograd.opspec import DEFAULT_TOLERANCES, Arg, OpSpec
@@ -43,16 +43,18 @@ def _is_registered(spec: OpSpec) -> bool:
         return False
 
 
-def check_spec(spec: OpSpec, max_examples: int | None = None, device: str = "cpu") -> None:
+def check_spec(spec: OpSpec, max_examples: int | None = None, device: str = "cpu", *, shrink: bool = True) -> None:
     """Draw cases of ``spec`` with Hypothesis and run every check on each; ``AssertionError`` with a report.
 
-    ``max_examples`` defaults to the active Hypothesis profile's (``ci``: 25, ``heavy``: 400).
+    ``max_examples`` defaults to the active Hypothesis profile's (``ci``: 25, ``heavy``: 400).  ``shrink=False``
+    stops at the first failure, unshrunk and unsaved (the mutation check only needs to know that it failed).
     """
     registered = _is_registered(spec)
     examples = max_examples or settings.default.max_examples
+    quick = {} if shrink else {"phases": [Phase.explicit, Phase.generate], "database": None}
 
     @settings(settings.default, max_examples=examples, deadline=None, suppress_health_check=_HEALTH,
-              print_blob=False)
+              print_blob=False, **quick)
     @given(case=case_for(spec))
     def check(case: Case) -> None:
         try:
