@@ -19,6 +19,6 @@ for root in ROOT_PACKAGES:
 setup(
     packages=packages,
     package_dir=package_dir,
-    package_data={"tapegrad.nn.data": ["*.npz", "*.txt", "*.md"]},
+    package_data={"tapegrad.nn.data": ["*.npz", "*.txt", "*.md"], "tapegrad.experiment": ["templates/*.html"]},
     include_package_data=True,
 )

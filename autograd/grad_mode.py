@@ -16,12 +16,7 @@ def is_grad_enabled() -> bool:
     return getattr(_state, "enabled", True)
 
 
-def set_grad_enabled(enabled: bool) -> None:
-    """Turn recording on or off for this thread until changed again.
-
-    Unlike ``torch.set_grad_enabled`` this is a plain function, not a context manager: prefer :class:`no_grad` /
-    :class:`enable_grad`, which restore the previous mode on exit.
-    """
+def _set(enabled: bool) -> None:
     _state.enabled = bool(enabled)
 
 
@@ -37,10 +32,10 @@ class _GradMode:
         if stack is None:
             stack = _state.stack = []
         stack.append(getattr(_state, "enabled", True))
-        set_grad_enabled(self.enabled)
+        _set(self.enabled)
 
     def __exit__(self, *exc: object) -> None:
-        set_grad_enabled(_state.stack.pop())
+        _set(_state.stack.pop())
 
     def __call__(self, fn: F) -> F:
         mode = type(self)
@@ -68,3 +63,50 @@ class enable_grad(_GradMode):
     """Turn recording back on inside a ``no_grad`` block (``with enable_grad():`` or ``@enable_grad()``)."""
 
     enabled = True
+
+
+class set_grad_enabled(_GradMode):
+    """Turn recording on or off, like ``torch.set_grad_enabled``: as a call it takes effect at once and lasts until
+    changed again (this thread); as ``with set_grad_enabled(False):`` or a decorator it restores the previous
+    mode on exit, like :class:`no_grad`.
+    """
+
+    def __init__(self, mode: bool) -> None:
+        self.enabled = bool(mode)
+        self._previous = is_grad_enabled()
+        _set(self.enabled)  # a plain call takes effect now, as in PyTorch
+
+    def __enter__(self) -> None:
+        stack = getattr(_state, "stack", None)
+        if stack is None:
+            stack = _state.stack = []
+        stack.append(self._previous)  # the mode before the call, not the one the call just set
+
+    def __call__(self, fn: F) -> F:
+        _set(self._previous)  # used as a decorator: the call that built it must not change the mode
+        mode = self.enabled
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class inference_mode(_GradMode):
+    """``torch.inference_mode``: here the same as :class:`no_grad` (tapegrad has no version counters to skip);
+    ``inference_mode(False)`` records as usual."""
+
+    def __init__(self, mode: bool = True) -> None:
+        self.enabled = not mode
+
+    def __call__(self, fn: F) -> F:
+        mode = enable_grad if self.enabled else no_grad
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with mode():
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]

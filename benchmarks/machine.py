@@ -99,7 +99,7 @@ def tapegrad_thread_setter() -> tuple[Any, Any] | None:
     """tapegrad's own kernel thread pool (batch slices of pooling/convolution), if this version has one."""
     import importlib
 
-    for name in ("tapegrad.nn.functional", "tapegrad.nn.functional._parallel"):
+    for name in ("tapegrad.autograd.runtime", "tapegrad.nn.functional", "tapegrad.nn.functional._parallel"):
         try:
             module = importlib.import_module(name)
         except ImportError:

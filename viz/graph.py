@@ -24,13 +24,18 @@ from typing import Any
 import graphviz
 from tapegrad.autograd import Tensor, enable_grad
 from tapegrad.autograd.errors import GraphError
-from tapegrad.autograd.function import Context, _SavedOutput
+from tapegrad.autograd.function import Context
 
 _OP_STYLE = {"shape": "box", "style": "filled", "fillcolor": "lightgrey", "fontname": "Helvetica"}
 _LEAF_STYLE = {"shape": "box", "style": "filled,rounded", "fillcolor": "lightblue", "fontname": "Helvetica"}
 _OUT_STYLE = {"shape": "box", "style": "filled", "fillcolor": "darkolivegreen1", "fontname": "Helvetica"}
 NL = "\\n"  # DOT's line break inside a label (an escape, not a raw newline)
 _SAVED_STYLE = {"shape": "box", "style": "filled", "fillcolor": "orange", "fontname": "Helvetica"}
+
+
+def _text(name: str) -> str:
+    """A user string (module/parameter name) as literal label text: its backslashes are not DOT escapes."""
+    return name.replace("\\", "\\\\")
 
 
 def _shape(shape: tuple[int, ...]) -> str:
@@ -130,9 +135,9 @@ def draw_graph(
 
     def add_node(key: str, label: str, style: dict[str, str], scope: str | None = None) -> None:
         if cluster_modules and scope:
-            placed.setdefault(scope, []).append((key, label, style))
+            placed.setdefault(scope, []).append((key, graphviz.nohtml(label), style))
         else:
-            dot.node(key, label, **style)
+            dot.node(key, graphviz.nohtml(label), **style)  # nohtml: '<...>' is text, never an HTML label
 
     leaves: dict[int, Tensor] = {}
     for node in nodes:
@@ -151,7 +156,7 @@ def draw_graph(
             _draw_saved(dot, node, edge)
     for key, leaf in leaves.items():
         name = names.get(key)
-        text = _shape(leaf.shape) if name is None else f"{name}{NL}{_shape(leaf.shape)}"
+        text = _shape(leaf.shape) if name is None else f"{_text(name)}{NL}{_shape(leaf.shape)}"
         add_node(f"leaf{key}", text, _LEAF_STYLE, _param_scope(name) if cluster_modules else None)
     for i, t in enumerate(outs):
         key = f"out{i}"
@@ -172,11 +177,8 @@ def _param_scope(name: str | None) -> str | None:
 
 
 def _draw_saved(dot: graphviz.Digraph, node: Context, edge: Any) -> None:
-    saved = node._saved if node._saved is not None else list(node._to_save)
-    for j, value in enumerate(saved):
-        if isinstance(value, _SavedOutput):
-            shape = node.output_meta[value.index][0]
-        elif hasattr(value, "shape"):
+    for j, value in enumerate(node.retained):
+        if hasattr(value, "shape"):
             shape = tuple(value.shape)
         else:
             continue
@@ -201,7 +203,7 @@ def _emit_clusters(dot: graphviz.Digraph, placed: dict[str, list[tuple[str, str,
 
     def fill(graph: graphviz.Digraph, name: str) -> None:
         with graph.subgraph(name=f"cluster_{name.replace('.', '_')}") as sub:
-            sub.attr(label=name, style="rounded,dashed", color="grey40", fontname="Helvetica")
+            sub.attr(label=graphviz.escape(name), style="rounded,dashed", color="grey40", fontname="Helvetica")
             for key, label, style in placed.get(name, []):
                 sub.node(key, label, **style)
             for child in children(name):

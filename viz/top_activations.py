@@ -5,6 +5,13 @@ the running top-k per channel is merged with the batch's candidates, so memory i
 and never holds all activations.  Each image counts once per channel, at its strongest position (ZF show k
 different images per feature).  Only then are the few winners projected to pixel space with the deconvnet
 (batched), and cropped, with their image patches, to the unit's receptive field.
+
+Over a data set sharded across MPI ranks (``distributed=True`` under ``mpiexec``): rank r scans the batches
+r, r + N, r + 2N, ... of the single-process batching, so every image's activation is computed in the same batch
+as in one process (BLAS rounds a product differently for a different batch size, by an ulp or so); the ranks'
+running top-k are then gathered and merged.  The top-k is a total order (value descending, then image index
+ascending), which a streaming merge and a merge of shards both compute exactly, so the result is identical to
+a single-process run (tests/distributed/test_top_activations.py).
 """
 
 from __future__ import annotations
@@ -66,11 +73,14 @@ class RunningTopK:
         v = np.concatenate([self.values, values], axis=1)
         i = np.concatenate([self.images, np.broadcast_to(images, values.shape)], axis=1)
         p = np.concatenate([self.positions, positions], axis=1)
-        if v.shape[1] > self.k:
-            keep = np.argpartition(-v, self.k - 1, axis=1)[:, : self.k]
-            v, i, p = (np.take_along_axis(a, keep, axis=1) for a in (v, i, p))
-        order = np.argsort(-v, axis=1, kind="stable")  # strongest first; ties keep the earlier image first
+        # strongest first, ties broken by the image index: a total order, so the k kept do not depend on how
+        # the data set was split into batches or shards
+        order = np.lexsort((i, -v), axis=1)[:, : self.k]
         self.values, self.images, self.positions = (np.take_along_axis(a, order, axis=1) for a in (v, i, p))
+
+    def merge(self, other: RunningTopK) -> None:
+        """Add another running top-k (another rank's) of the same channels."""
+        self.update(other.values, other.images, other.positions)
 
 
 def top_activations(
@@ -82,6 +92,7 @@ def top_activations(
     batch_size: int = 64,
     progress: bool = True,
     method: str = "deconvnet",
+    distributed: bool = False,
 ) -> TopActivations:
     """Per channel of ``layer``, the ``k`` strongest activations over ``dataset`` and their projections.
 
@@ -98,6 +109,9 @@ def top_activations(
         Which channels to keep (default: all).
     method
         The projection: ``"deconvnet"`` (ZF), ``"guided"`` or ``"saliency"``.
+    distributed
+        Every rank of the ``tapegrad.distributed`` job scans its share of the batches and the top-k are merged
+        over MPI; every rank must call this, and every rank gets the same result, identical to one process's.
     """
     if k < 1:
         raise ValueError(f"top_activations: k must be at least 1, got {k}")
@@ -110,10 +124,12 @@ def top_activations(
     dtype = model_dtype(model) or (first.dtype if first.dtype.kind == "f" else np.float32)
     device = model_device(model)
     top: RunningTopK | None = None
+    spatial: tuple[int, ...] | None = None
     wanted = None if channels is None else np.asarray(list(channels), dtype=np.int64)
-    bar = tqdm(total=n, desc=f"top activations of {name}", unit="img", disable=not progress)
+    rank, world = _shard(distributed)
+    bar = tqdm(total=n, desc=f"top activations of {name}", unit="img", disable=not progress or rank != 0)
     with inspection_mode(model), no_grad(), capture(module, stop=True) as outputs:
-        for start in range(0, n, batch_size):
+        for start in range(rank * batch_size, n, batch_size * world):
             stop = min(start + batch_size, n)
             batch = np.stack([_image(dataset[i]) for i in range(start, stop)]).astype(dtype, copy=False)
             outputs.clear()
@@ -131,15 +147,45 @@ def top_activations(
             values = np.take_along_axis(act, best[:, :, None], axis=2)[:, :, 0]
             if top is None:
                 top = RunningTopK(act.shape[1], k)
-                spatial = outputs[0].shape[2:]
+                spatial = tuple(outputs[0].shape[2:])
             top.update(values.T.astype(np.float64), np.arange(start, stop)[None, :], best.T)
-            bar.update(stop - start)
+            bar.update(min(n, start + batch_size * world) - start)
     bar.close()
-    assert top is not None
+    if world > 1:
+        top, spatial = _merge_shards(top, spatial, k)
+    assert top is not None and spatial is not None
     chosen = list(range(top.values.shape[0])) if wanted is None else [int(c) for c in wanted]
     field = receptive_field(model, module, first.shape)
     hits = _project_hits(model, dataset, module, top, chosen, spatial, field, batch_size, method, dtype)
     return TopActivations(name, chosen, hits, field)
+
+
+def _shard(distributed: bool) -> tuple[int, int]:
+    if not distributed:
+        return 0, 1
+    import tapegrad.distributed as dist
+
+    if not dist.is_initialized():
+        raise ValueError("top_activations(distributed=True): call tapegrad.distributed.init_process_group() first")
+    return dist.get_rank(), dist.get_world_size()
+
+
+def _merge_shards(top: RunningTopK | None, spatial: tuple[int, ...] | None,
+                  k: int) -> tuple[RunningTopK, tuple[int, ...]]:
+    """Every rank's running top-k, merged in rank order (a rank with no batch sends None)."""
+    import tapegrad.distributed as dist
+
+    mine = None if top is None else (top.values, top.images, top.positions, list(spatial or ()))
+    merged: RunningTopK | None = None
+    for theirs in dist.all_gather_object(mine):
+        if theirs is None:
+            continue
+        values, images, positions, shape = theirs
+        if merged is None:
+            merged, spatial = RunningTopK(values.shape[0], k), tuple(shape)
+        merged.update(values, images, positions)
+    assert merged is not None and spatial is not None
+    return merged, spatial
 
 
 def _project_hits(

@@ -15,9 +15,11 @@ from .errors import DataError, DatasetNotFoundError
 from .fashion_mnist import FashionMNIST
 from .idx import read_idx, write_idx
 from .image_folder import CorruptImageWarning, ImageFolder
+from .sampler import DistributedSampler, Sampler
 
 __all__ = [
     "ArrayImageDataset", "CorruptImageWarning", "DataError", "DataLoader", "Dataset", "DatasetNotFoundError",
     "FashionMNIST", "ImageFolder", "Subset", "TensorDataset", "default_collate", "embedded",
     "embedded_arrays", "random_split", "read_idx", "split_indices", "transforms", "write_idx",
+    "DistributedSampler", "Sampler",
 ]

@@ -54,18 +54,23 @@ class DataLoader:
     drop_last : drop the last, incomplete batch
     seed : makes the shuffling a function of ``(seed, epoch)`` only (see the module docstring)
     collate_fn : turns a list of samples into a batch (``default_collate``)
+    sampler : where the indices come from instead (a ``DistributedSampler``, any iterable of indices with
+        ``len``); excludes ``shuffle``, as in torch (call the sampler's ``set_epoch``)
     """
 
     def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False, drop_last: bool = False,
-                 seed: int | None = None, collate_fn: Any = None) -> None:
+                 seed: int | None = None, collate_fn: Any = None, *, sampler: Any = None) -> None:
         if int(batch_size) != batch_size or batch_size < 1:
             raise DataError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
+        if sampler is not None and shuffle:
+            raise DataError("DataLoader: sampler option is mutually exclusive with shuffle")
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.seed = seed
         self.collate_fn = collate_fn or default_collate
+        self.sampler = sampler
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -75,6 +80,8 @@ class DataLoader:
     def order(self, epoch: int | None = None) -> np.ndarray:
         """The sample indices of epoch ``epoch`` (the current one by default), in the order they are
         served."""
+        if self.sampler is not None:
+            return np.fromiter(iter(self.sampler), dtype=np.int64, count=len(self.sampler))
         n = len(self.dataset)
         if not self.shuffle:
             return np.arange(n)
@@ -83,7 +90,7 @@ class DataLoader:
         return np.random.default_rng([self.seed, self.epoch if epoch is None else epoch]).permutation(n)
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        n = len(self.dataset) if self.sampler is None else len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def __iter__(self) -> Iterator[Any]:

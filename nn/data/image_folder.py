@@ -26,11 +26,32 @@ class CorruptImageWarning(UserWarning):
     """An image file could not be read and was skipped (the message names it)."""
 
 
+def _eight_bit(image: Image.Image) -> Image.Image:
+    """A 16-bit or 32-bit grey image scaled to 8 bits (``convert`` would clip every value above 255 to white).
+
+    ``I;16*`` (16-bit PNG/TIFF) and ``I`` (how Pillow opens some 16-bit files) are taken as 0..65535 and
+    divided by 257; ``F`` (float TIFF) as 0..1 when it stays in it, else clipped to 0..255.
+    """
+    if image.mode.startswith("I;16") or image.mode == "I":
+        pixels = np.asarray(image, dtype=np.float64)
+        return Image.fromarray(np.round(np.clip(pixels, 0, 65535) / 257.0).astype(np.uint8), "L")
+    if image.mode == "F":
+        pixels = np.nan_to_num(np.asarray(image, dtype=np.float64))
+        scale = 255.0 if pixels.size and 0 <= pixels.min() and pixels.max() <= 1 else 1.0
+        return Image.fromarray(np.round(np.clip(pixels * scale, 0, 255)).astype(np.uint8), "L")
+    return image
+
+
+# What decoding an untrusted file may raise: Pillow's own errors, and a decompression bomb (a small file
+# whose header claims ~10^8+ pixels), which is not an OSError and used to crash `tapegrad train`.
+UNREADABLE = (OSError, UnidentifiedImageError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError)
+
+
 def load_image(path: Path, size: tuple[int, int] | None, channels: int) -> np.ndarray:
     """Decode ``path`` into a uint8 ``H x W`` (1 channel) or ``H x W x 3`` array, resized to ``size``."""
     with Image.open(path) as image:
         image.load()
-        image = image.convert("L" if channels == 1 else "RGB")
+        image = _eight_bit(image).convert("L" if channels == 1 else "RGB")
         if size is not None and image.size != (size[1], size[0]):
             image = image.resize((size[1], size[0]), Image.Resampling.BILINEAR, reducing_gap=3.0)
         return np.asarray(image, dtype=np.uint8)
@@ -72,7 +93,7 @@ class ImageFolder(ArrayImageDataset):
             for path in files:
                 try:
                     array = load_image(path, size, channels)
-                except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
+                except UNREADABLE as exc:
                     message = f"{path}: cannot read this image ({type(exc).__name__}: {exc})"
                     if on_error == "raise":
                         raise DataError(message) from None

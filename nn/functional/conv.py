@@ -20,7 +20,7 @@ chunk through the scratch buffer:
 of its gradients.  Groups split channels into independent blocks and become one more stacked (batch) axis.
 
 Threads: when NumPy's BLAS runs single-threaded (``OPENBLAS_NUM_THREADS=1``, or threadpoolctl), the batch
-is split into contiguous slices run on tapegrad's kernel pool (``_parallel``), each slice chunk by chunk
+is split into contiguous slices run on tapegrad's kernel pool (``autograd/runtime.py``), each slice chunk by chunk
 through its own thread's scratch buffers; the backward sums one weight gradient per slice, in batch order
 (deterministic).  Measured on this 2-core machine: the forward 1.3-1.45x faster with 2 pool threads than
 with 1; the backward gains little (bound by col2im's memory passes).  With multi-threaded BLAS the pool is
@@ -45,10 +45,9 @@ from tapegrad.autograd import Context, Function, Tensor, is_grad_enabled
 from tapegrad.autograd.backend import array_module
 from tapegrad.autograd.errors import DTypeError, ShapeError, describe
 from tapegrad.autograd.opspec import OpSpec
+from tapegrad.autograd.runtime import over_batch, scratch
 
-from ._parallel import over_batch
 from ._utils import check_input, pair
-from ._workspace import scratch
 from .im2col import Col2Im, Geometry, Im2Col, fold_array, unfold_array
 
 
@@ -59,6 +58,8 @@ class Conv2d(Function):
     rather than kept: that is faster than faulting in a fresh buffer and keeps the memory of a model's tape
     near that of its activations.
     """
+
+    projection = "linear"  # for tapegrad.viz's deconvnet / guided backprop
 
     @staticmethod
     def forward(ctx: Context, x: Any, weight: Any, bias: Any, geometry: Geometry, groups: int) -> Any:
@@ -211,6 +212,8 @@ class ConvTranspose2d(Function):
     ``geometry`` describes the ordinary convolution that maps this op's *output* back to its input shape, so
     the forward is col2im(Wᵀ @ x) and both gradients start from im2col(g).
     """
+
+    projection = "linear"  # for tapegrad.viz's deconvnet / guided backprop
 
     @staticmethod
     def forward(ctx: Context, x: Any, weight: Any, bias: Any, geometry: Geometry, groups: int) -> Any:

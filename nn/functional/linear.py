@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tapegrad.autograd import Tensor
-from tapegrad.autograd.errors import ShapeError, describe
+from tapegrad.autograd.errors import DTypeError, ShapeError, describe
 from tapegrad.autograd.opspec import OpSpec
 
 
@@ -22,6 +22,11 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         )
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ShapeError(f"linear: bias must have shape ({weight.shape[0]},), got {describe(bias)}")
+    # PyTorch raises here ("mat1 and mat2 must have the same dtype"), and so does conv2d: promoting silently
+    # would turn a float32 model float64 (twice the memory and time) or accept integer pixels unnormalised
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.dtype != x.dtype:
+            raise DTypeError(f"linear: input {describe(x)} and {name} {describe(t)} must have the same dtype")
     out = x @ weight.transpose()
     return out if bias is None else out + bias
 

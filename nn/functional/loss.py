@@ -81,6 +81,17 @@ def _reduce(losses: Any, denominator: Any, reduction: str) -> Any:
     return _mean(total, denominator) if reduction == "mean" else total
 
 
+def _weighted_sum(a: Any, values: Any) -> Any:
+    """sum(a * values) over each row, where a weight of 0 contributes 0 even against an infinite value.
+
+    Without this, a -inf logit (a class masked out) or a float16 log-probability that overflowed to -inf
+    gives 0 * -inf = NaN, and one such row (even an ignored one) makes the whole mean NaN; PyTorch gathers
+    the target entries instead and gets the finite loss (1.3133 for logits [0, 1, -inf], target 0).
+    """
+    xp = array_module(values)
+    return xp.where(a != 0, a * values, 0).sum(axis=1)
+
+
 def _mean(total: Any, denominator: Any) -> Any:
     """total / denominator; 0/0 (every target ignored) is NaN as in PyTorch, without NumPy's warning."""
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -88,16 +99,20 @@ def _mean(total: Any, denominator: Any) -> Any:
 
 
 class CrossEntropy(Function):
+    projection = None  # for tapegrad.viz's deconvnet / guided backprop
     @staticmethod
     def forward(ctx: Context, rows: Any, a: Any, denominator: Any, reduction: str) -> Any:
         xp = array_module(rows)
-        shifted = rows - rows.max(axis=1, keepdims=True)
+        # float16 is computed in float32 like PyTorch's (logits of +-4e4 differ by 8e4 > float16's max)
+        work = rows.astype(np.float32) if rows.dtype == np.float16 else rows
+        shifted = work - work.max(axis=1, keepdims=True)
         exp = xp.exp(shifted)
         total = exp.sum(axis=1, keepdims=True)
         logp = shifted - xp.log(total)
-        losses = -(a * logp).sum(axis=1)
+        with np.errstate(invalid="ignore", over="ignore"):
+            losses = (-_weighted_sum(a, logp)).astype(rows.dtype, copy=False)
         ctx.save_for_backward(rows)
-        ctx.prob = exp / total
+        ctx.prob = (exp / total).astype(rows.dtype, copy=False)
         ctx.a, ctx.denominator, ctx.reduction = a, denominator, reduction
         return _reduce(losses, denominator, reduction)
 
@@ -110,26 +125,29 @@ class CrossEntropy(Function):
         local = prob * a.sum(axis=1, keepdims=True) - a
         if ctx.reduction == "none":
             return local * g.reshape((-1, 1) if g.ndim else (1, 1)), None, None, None
-        if ctx.reduction == "mean":
-            g = g / ctx.denominator
+        if ctx.reduction == "mean":  # no targets (N = 0, or all ignored): zero gradient, as in PyTorch
+            g = g / ctx.denominator if ctx.denominator else g * 0
         return local * g, None, None, None
 
 
 class NllLoss(Function):
     """-sum(A * input) / D: linear in the input, so its backward is the constant -A / D times the upstream."""
 
+    projection = None  # for tapegrad.viz's deconvnet / guided backprop
+
     @staticmethod
     def forward(ctx: Context, rows: Any, a: Any, denominator: Any, reduction: str) -> Any:
         ctx.a, ctx.denominator, ctx.reduction = a, denominator, reduction
-        losses = -(a * rows).sum(axis=1)
+        with np.errstate(invalid="ignore", over="ignore"):
+            losses = -_weighted_sum(a, rows)
         return _reduce(losses, denominator, reduction)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:
         if ctx.reduction == "none":
             return g.reshape((-1, 1)) * (-ctx.a), None, None, None
-        if ctx.reduction == "mean":
-            g = g / ctx.denominator
+        if ctx.reduction == "mean":  # no targets (N = 0, or all ignored): zero gradient, as in PyTorch
+            g = g / ctx.denominator if ctx.denominator else g * 0
         return g * (-ctx.a), None, None, None
 
 

@@ -51,6 +51,10 @@ def batch_norm(
         raise ValueError(f"batch_norm: eps must be positive (it keeps 1/sqrt(var + eps) finite), got {eps}")
     axes = (0,) + tuple(range(2, x.ndim))
     shape = (1, channels) + (1,) * (x.ndim - 2)
+    if x.size == 0:  # an empty batch: an empty output, running statistics untouched (as in PyTorch)
+        out = x * 1.0
+        out = out if weight is None else out * weight.reshape(shape)
+        return out if bias is None else out + bias.reshape(shape)
     if training or running_mean is None or running_var is None:
         count = x.size // channels
         if training and count <= 1:

@@ -93,39 +93,70 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        from ..modules.module import _as_numpy
+        """Restore ``state_dict()``'s output; everything is checked before anything changes.
 
-        groups = state_dict["param_groups"]
-        if len(groups) != len(self.param_groups):
-            raise TapegradError(
-                f"{type(self).__name__}.load_state_dict: got {len(groups)} parameter groups, "
-                f"the optimizer has {len(self.param_groups)}"
-            )
-        by_index: dict[int, Tensor] = {}
-        for saved, group in zip(groups, self.param_groups, strict=False):
-            if len(saved["params"]) != len(group["params"]):
-                raise TapegradError(
-                    f"{type(self).__name__}.load_state_dict: a group with {len(saved['params'])} "
-                    f"parameters does not match one with {len(group['params'])}"
-                )
-            for i, p in zip(saved["params"], group["params"], strict=False):
-                by_index[int(i)] = p
-        self.state = {}
-        for key, values in state_dict["state"].items():
-            p = by_index[int(key)]
-            restored = {}
-            for name, v in values.items():
-                if hasattr(v, "shape") and (getattr(v, "ndim", 0) > 0 or name != "step"):
-                    restored[name] = to_device(np.array(_as_numpy(v), dtype=p.data.dtype), p.device)
-                elif hasattr(v, "shape"):
-                    restored[name] = float(_as_numpy(v))
-                else:
-                    restored[name] = v
-            self.state[p] = restored
-        for saved, group in zip(groups, self.param_groups, strict=False):
+        Like ``Module.load_state_dict``, a mismatch is found here and names the parameter (its index, group
+        and shape), not later in ``step()`` as a broadcasting error about anonymous arrays.
+        """
+        restored, by_index = self._checked_state(state_dict)
+        self.state = {by_index[i]: slots for i, slots in restored.items()}
+        for saved, group in zip(state_dict["param_groups"], self.param_groups, strict=True):
             for k, v in saved.items():
                 if k != "params":
                     group[k] = tuple(v) if isinstance(v, list) and k == "betas" else copy.deepcopy(v)
+
+    def _checked_state(self, state_dict: Any) -> tuple[dict[int, dict[str, Any]], dict[int, Tensor]]:
+        from ..modules.module import _as_numpy
+
+        name = f"{type(self).__name__}.load_state_dict"
+
+        def fail(message: str) -> TapegradError:
+            return TapegradError(f"{name}: {message}")
+
+        if not isinstance(state_dict, dict) or not isinstance(state_dict.get("state"), dict) \
+                or not isinstance(state_dict.get("param_groups"), (list, tuple)):
+            raise fail("expected a dict with 'state' (a dict) and 'param_groups' (a list), as state_dict() gives")
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise fail(f"got {len(groups)} parameter groups, the optimizer has {len(self.param_groups)}")
+        by_index: dict[int, Tensor] = {}
+        where: dict[int, int] = {}
+        for g, (saved, group) in enumerate(zip(groups, self.param_groups, strict=True)):
+            if not isinstance(saved, dict) or not isinstance(saved.get("params"), (list, tuple)):
+                raise fail(f"parameter group {g} must be a dict with a 'params' list of indices")
+            if len(saved["params"]) != len(group["params"]):
+                raise fail(f"parameter group {g} has {len(saved['params'])} parameters in the state, "
+                           f"{len(group['params'])} in the optimizer")
+            for i, p in zip(saved["params"], group["params"], strict=True):
+                if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
+                    raise fail(f"parameter group {g} lists {i!r}, not a parameter index")
+                if int(i) in by_index:
+                    raise fail(f"parameter index {int(i)} appears more than once in the parameter groups")
+                by_index[int(i)], where[int(i)] = p, g
+        restored: dict[int, dict[str, Any]] = {}
+        for key, values in state_dict["state"].items():
+            try:
+                index = int(key)
+            except (TypeError, ValueError):
+                raise fail(f"state key {key!r} is not a parameter index") from None
+            if index not in by_index:
+                raise fail(f"state for parameter {index}, which no parameter group lists")
+            p = by_index[index]
+            label = f"parameter {index} (group {where[index]}, shape {tuple(p.shape)})"
+            if not isinstance(values, dict):
+                raise fail(f"the state of {label} must be a dict, got {type(values).__name__}")
+            slots: dict[str, Any] = {}
+            for slot, v in values.items():
+                if hasattr(v, "shape") and (getattr(v, "ndim", 0) > 0 or slot != "step"):
+                    if tuple(v.shape) != tuple(p.shape):
+                        raise fail(f"{slot} of {label} has shape {tuple(v.shape)}; expected {tuple(p.shape)}")
+                    slots[slot] = to_device(np.array(_as_numpy(v), dtype=p.data.dtype), p.device)
+                elif hasattr(v, "shape") or isinstance(v, (int, float)) and not isinstance(v, bool):
+                    slots[slot] = float(_as_numpy(v)) if hasattr(v, "shape") else v
+                else:
+                    raise fail(f"{slot} of {label} is a {type(v).__name__}, not an array or a number")
+            restored[index] = slots
+        return restored, by_index
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]

@@ -86,10 +86,10 @@ def test_max_pool2d_2x2_fast_path_matches_torch(dtype, shape):
 @pytest.mark.parametrize("kernel, stride", [(2, 2), (3, 2)])
 def test_max_pool2d_on_the_thread_pool_matches_torch(monkeypatch, kernel, stride):
     """Batch slices run on worker threads (forced here on a small input) give the same switches and grads."""
-    from tapegrad.nn.functional import _parallel
+    from tapegrad.autograd import runtime
 
-    monkeypatch.setattr(_parallel, "MIN_ELEMENTS_PER_THREAD", 1)
-    monkeypatch.setattr(_parallel, "_threads", 3)
+    monkeypatch.setattr(runtime, "MIN_ELEMENTS_PER_THREAD", 1)
+    monkeypatch.setattr(runtime, "_threads", 3)
     x = _values((5, 3, 9, 8), np.float32, 11, "rectified")
     ours, theirs = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     out, indices = F.max_pool2d(ours, kernel, stride, 1, return_indices=True)

@@ -92,7 +92,7 @@ def test_pictures_have_the_right_sizes_and_save(tmp_path) -> None:  # noqa: ANN0
     g = grid([rng.random((4, 4)) for _ in range(5)], columns=3, pad=1)
     assert g.size == (3 * 5 + 1, 2 * 5 + 1)
     assert feature_map_grid(rng.random((6, 4, 4)), scale=1, columns=3).size == (3 * 6 + 2, 2 * 6 + 2)
-    filters = filter_grid(rng.standard_normal((8, 3, 3, 3)), scale=2, columns=4)
+    filters = filter_grid(rng.standard_normal((8, 3, 3, 3)), scale=2, columns=4, min_tile=1, pad=2)
     assert filters.mode == "RGB" and filters.size == (4 * 8 + 2, 2 * 8 + 2)
     with pytest.raises(ValueError, match="first-layer"):
         filter_grid(rng.random((8, 4, 3, 3)))
@@ -106,7 +106,8 @@ def test_zf_grid_puts_each_projection_beside_its_patch() -> None:
     patch, proj = np.zeros((1, 3, 3)), np.ones((1, 3, 3))
     proj[0, 0, 0] = 0
     hits = {c: [Hit(i, (0, 0), 1.0, (0, 0, 3, 3), patch + i, proj) for i in range(2)] for c in (0, 4)}
-    picture = top_activations_grid(TopActivations("x", [0, 4], hits, None), scale=1, pad=1)
+    picture = top_activations_grid(TopActivations("x", [0, 4], hits, None), scale=1, pad=1, min_tile=1,
+                                   labels=False)
     # a pair is 3 + 1 + 3 wide; a row holds 2 pairs padded by 2: 20 x 7; two rows stacked, padded by 2
     assert picture.size == (24, 20)
     pixels = np.asarray(picture.convert("L"))
@@ -115,9 +116,42 @@ def test_zf_grid_puts_each_projection_beside_its_patch() -> None:
     assert pixels[top, left] == 0 and pixels[top, left + 1] == 255  # the projection, min-max normalised
     assert (pixels[top : top + 3, left + 4 : left + 7] == 128).all()  # its (constant) patch beside it
 
-    zf = top_activations_grid(TopActivations("x", [0, 4], hits, None), scale=1, pad=1, layout="zf")
+    zf = top_activations_grid(TopActivations("x", [0, 4], hits, None), scale=1, pad=1, layout="zf", min_tile=1)
     # per channel: 2 hits in a 2-column square (2 * (3 + 1) + 1 = 9 wide, 5 high) beside the same for the
     # patches (9 + 2 + 9 = 20); 2 channels in a 2-column grid padded by 2: 2 * (20 + 2) + 2 = 46, 5 + 4 = 9
     assert zf.size == (46, 9)
     with pytest.raises(ValueError, match="layout"):
         top_activations_grid(TopActivations("x", [0], hits, None), layout="columns")
+
+
+def test_filters_are_enlarged_and_separated_by_a_visible_colour() -> None:
+    from tapegrad.viz.render import SEPARATOR
+
+    w = np.random.default_rng(1).standard_normal((4, 1, 3, 3))
+    picture = filter_grid(w, columns=2)  # defaults: 3x3 filters drawn at least 64 px, 3 px blue gaps
+    tile = -(-64 // 3) * 3
+    assert picture.size == (2 * (tile + 3) + 3, 2 * (tile + 3) + 3)
+    pixels = np.asarray(picture)
+    assert (pixels[:3, :] == SEPARATOR).all() and (pixels[:, tile + 3 : tile + 6] == SEPARATOR).all()
+    assert not (pixels[3 : 3 + tile, 3 : 3 + tile] == SEPARATOR).all(axis=-1).any()  # none inside a filter
+
+
+def test_labelled_top9_grid_reads_on_its_own() -> None:
+    from tapegrad.viz import Hit, TopActivations
+
+    patch = np.random.default_rng(2).random((1, 5, 5))
+    hits = {c: [Hit(i, (0, 0), 10.0 - i, (0, 0, 5, 5), patch, -patch) for i in range(3)] for c in (0, 7)}
+    result = TopActivations("relu1", [0, 7], hits, None)
+    picture = top_activations_grid(result)  # labels on, tiles at least 64 px
+    unlabelled = top_activations_grid(result, labels=False)
+    assert picture.width > unlabelled.width and picture.height > unlabelled.height  # room for the labels
+    grey = np.asarray(picture.convert("L"))
+    scale = -(-64 // 5)
+    tile_rows = (grey[:, -1 - 5 * scale :] < 250).any(axis=1)
+    assert tile_rows.sum() >= 2 * 5 * scale  # two rows of tiles, each >= 64 px high
+    label_column = grey[:, : 20]  # "ch 0" / "ch 7" left of the rows
+    assert (label_column < 128).sum() > 20
+    heading_band = grey[: 16, :]  # the title line names the layer
+    assert (heading_band < 128).sum() > 50
+    with pytest.raises(ValueError, match="no hits"):
+        top_activations_grid(TopActivations("x", [1], {1: []}, None))

@@ -1,10 +1,20 @@
-"""``index.html``: the report's sections as one self-contained page (relative links, no scripts)."""
+"""``index.html``: the report's sections as one self-contained page (relative links, no scripts).
+
+The page is rendered by Jinja2 with autoescaping on: every string is text, so a class folder named
+``<img src=x onerror=alert(1)>`` or a ``--data`` path with quotes shows as those characters and never runs.
+A section's ``text`` is HTML only when it is a ``markupsafe.Markup`` (the project's own fixed markup, with any
+data inside it escaped by ``Markup.format`` / ``escape``); a plain string is escaped like everything else.  A
+Content-Security-Policy forbids scripts, plugins and remote loads as a second line of defence.
+"""
 
 from __future__ import annotations
 
-import html
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from jinja2 import Environment, FileSystemLoader
+from markupsafe import Markup, escape
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
@@ -17,29 +27,35 @@ table.confusion td, table.confusion th { border: 1px solid #ccc; padding: 0.2em 
 table.confusion { border-collapse: collapse; }
 """
 
+# images from the report's own folder (file: when opened from disk), inline styles; nothing else at all
+CSP = ("default-src 'none'; script-src 'none'; object-src 'none'; frame-src 'none'; base-uri 'none'; "
+       "form-action 'none'; img-src 'self' file: data:; style-src 'unsafe-inline'")
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    return Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True,
+                       keep_trailing_newline=True)
+
+
+def _body(text: Any) -> Markup:
+    """A section's text as HTML: Markup is kept (wrapped in <p> unless it is a block), a str is escaped."""
+    if not text:
+        return Markup("")
+    if not isinstance(text, Markup):
+        return Markup("<p>{}</p>").format(text)
+    return text if text.lstrip().startswith("<") else Markup("<p>{}</p>").format(text)
+
 
 def write_index(out: Path, sections: list[Any], title: str) -> Path:
     """Write ``out/index.html`` from the sections; a figure whose file is missing is left out."""
-    parts = [f"<!doctype html>\n<html lang='en'><head><meta charset='utf-8'>"
-             f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>\n<h1>{html.escape(title)}</h1>\n"]
-    for section in sections:
-        parts.append(f"<section><h2>{html.escape(section.title)}</h2>\n")
-        if section.note:
-            parts.append(f"<p class='note'>{html.escape(section.note)}</p>\n")
-        if section.text:
-            body = section.text if section.text.lstrip().startswith("<") else f"<p>{section.text}</p>"
-            parts.append(body + "\n")
-        if section.preformatted:
-            parts.append(f"<pre>{html.escape(section.preformatted)}</pre>\n")
-        for file, caption in section.figures:
-            if not (out / file).is_file():
-                continue
-            parts.append(f"<figure><a href='{html.escape(file)}'><img src='{html.escape(file)}' "
-                         f"alt='{html.escape(caption[:80])}'></a><figcaption>{html.escape(caption)}"
-                         "</figcaption></figure>\n")
-        parts.append("</section>\n")
-    parts.append("<p><small>Written by <code>tapegrad</code>. Fashion-MNIST images (c) Zalando SE, MIT "
-                 "licence.</small></p></body></html>\n")
+    shown = [{"title": s.title, "note": s.note, "body": _body(s.text), "preformatted": s.preformatted,
+              "figures": [(f, c) for f, c in s.figures if (out / f).is_file()]} for s in sections]
+    page = _environment().get_template("index.html").render(title=title, sections=shown, style=Markup(STYLE),
+                                                            csp=CSP)
     path = out / "index.html"
-    path.write_text("".join(parts), encoding="utf-8")
+    path.write_text(page, encoding="utf-8")
     return path
+
+
+__all__ = ["CSP", "Markup", "escape", "write_index"]

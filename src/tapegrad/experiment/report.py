@@ -21,8 +21,9 @@ from tapegrad.autograd import Tensor
 
 from .curves import plot_history
 from .datasets import eval_transform, with_transform
-from .html import write_index
-from .pictures import labelled_row, occlusion_tile, stack_rows
+from .html import Markup, write_index
+from .pictures import Panel, panel_figure, say_once
+from .progress import on_terminal
 from .training import RunResult, evaluate
 
 
@@ -48,16 +49,6 @@ class Section:
     figures: list[tuple[str, str]] = field(default_factory=list)  # (file name, caption)
     note: str = ""
     preformatted: str = ""
-
-
-def _pil_scale(size: int) -> int:
-    return max(1, 112 // size)
-
-
-def _to_image(x: np.ndarray) -> Any:
-    from tapegrad.viz import to_pil
-
-    return x if x is None else to_pil(x, "minmax", scale=_pil_scale(x.shape[-1]))
 
 
 class Report:
@@ -118,11 +109,11 @@ def write_report(run: RunResult, out: str | Path, options: ReportOptions | None 
     report.sections.append(summary)
     report.section("Training curves", lambda: _curves(run, out))
     if run.checkpoint is not None and run.checkpoint.is_file():
-        report.sections.append(Section("Checkpoint", text=(
-            f"<a href='{run.checkpoint.name}'>{run.checkpoint.name}</a>: weights, optimizer, scheduler, RNG "
+        report.sections.append(Section("Checkpoint", text=Markup(
+            "<a href='{0}'>{0}</a>: weights, optimizer, scheduler, RNG "
             "state and configuration (a NumPy .npz archive without pickle). Continue training with "
-            f"<code>tapegrad train --resume {run.checkpoint.name} --epochs N</code>; evaluate it with "
-            f"<code>tapegrad evaluate --checkpoint {run.checkpoint.name}</code>.")))
+            "<code>tapegrad train --resume {0} --epochs N</code>; evaluate it with "
+            "<code>tapegrad evaluate --checkpoint {0}</code>.").format(run.checkpoint.name)))
     sample = held_out[0][0] if held_out is not None else val[0][0]
     report.section("Computation graph", lambda: _graph(model, sample, out))
     report.section("First-layer filters", lambda: _filters(model, out))
@@ -140,7 +131,7 @@ def write_report(run: RunResult, out: str | Path, options: ReportOptions | None 
     if started is not None:  # the whole job, from the start of training to here
         metrics["wall_seconds"] = round(time.perf_counter() - started, 1)
     (out / "metrics.json").write_text(json.dumps(_jsonable(metrics), indent=2) + "\n")
-    files = ("<a href='metrics.json'>metrics.json</a>: every figure on this page, the configuration and the "
+    files = Markup("<a href='metrics.json'>metrics.json</a>: every figure on this page, the configuration and the "
              "per-epoch history.")
     report.sections.insert(1, Section("Files", text=files))
     return write_index(out, report.sections, title="tapegrad: what did the network learn?")
@@ -158,25 +149,27 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _summary_text(metrics: dict[str, Any], classes: list[str]) -> str:
-    parts = [f"<p>Data: {metrics['data']}. Classes: {', '.join(classes)}.</p><ul>"]
+def _summary_text(metrics: dict[str, Any], classes: list[str]) -> Markup:
+    """The results block; the data's description (a path) and class names are escaped (they are user data)."""
+    parts = [Markup("<p>Data: {}. Classes: {}.</p><ul>").format(metrics["data"], ", ".join(classes))]
     for name in ("validation", "test"):
         if f"{name}_accuracy" in metrics:
-            parts.append(f"<li><b>{name} accuracy: {metrics[f'{name}_accuracy']:.1%}</b> "
-                         f"({metrics[f'{name}_images']} images)</li>")
+            parts.append(Markup("<li><b>{} accuracy: {:.1%}</b> ({} images)</li>").format(
+                name, metrics[f"{name}_accuracy"], metrics[f"{name}_images"]))
     h = metrics["history"]
     if h:
-        parts.append(f"<li>{metrics['epochs_trained']} epochs in {metrics['train_seconds']:.0f} s "
-                     f"({np.mean([r['images_per_second'] for r in h]):.0f} training images/s)</li>")
-    parts.append(f"<li>model: {metrics['model']['parameters']:,} parameters, layers "
-                 f"{' → '.join(metrics['model']['layers'])}</li></ul>")
+        parts.append(Markup("<li>{} epochs in {:.0f} s ({:.0f} training images/s)</li>").format(
+            metrics["epochs_trained"], metrics["train_seconds"], np.mean([r["images_per_second"] for r in h])))
+    parts.append(Markup("<li>model: {:,} parameters, layers {}</li></ul>").format(
+        metrics["model"]["parameters"], " → ".join(metrics["model"]["layers"])))
     if "test_confusion" in metrics:
-        rows = "".join(f"<tr><th>{classes[i]}</th>" + "".join(f"<td>{v}</td>" for v in row) + "</tr>"
-                       for i, row in enumerate(metrics["test_confusion"]))
-        head = "".join(f"<th>{c}</th>" for c in classes)
-        parts.append(f"<p>Test confusion matrix (rows: true class, columns: predicted):</p>"
-                     f"<table class='confusion'><tr><th></th>{head}</tr>{rows}</table>")
-    return "".join(parts)
+        rows = Markup("").join(Markup("<tr><th>{}</th>").format(classes[i])
+                               + Markup("").join(Markup("<td>{}</td>").format(v) for v in row) + Markup("</tr>")
+                               for i, row in enumerate(metrics["test_confusion"]))
+        head = Markup("").join(Markup("<th>{}</th>").format(c) for c in classes)
+        parts.append(Markup("<p>Test confusion matrix (rows: true class, columns: predicted):</p>"
+                            "<table class='confusion'><tr><th></th>{}</tr>{}</table>").format(head, rows))
+    return Markup("").join(parts)
 
 
 def _curves(run: RunResult, out: Path) -> Section:
@@ -190,15 +183,24 @@ def _graph(model: Any, sample: Any, out: Path) -> Section:
     from tapegrad.viz import draw_model, render_graph
 
     x = Tensor(np.asarray(sample.numpy() if isinstance(sample, Tensor) else sample)[None])
-    graph = draw_model(model, x)
-    (out / "graph.dot").write_text(graph.source)
-    caption = ("The computation graph one forward pass records (one image): a node per op, parameters by "
-               "name, a box per module. Gradients flow along the arrows.")
+    # module boxes stack the modules in a staircase (1289 pt wide, drawn at 64 % in the page); without them
+    # the graph is 779 pt wide, so the page shows its 11 pt labels at full size. Both are written.
+    compact = {"nodesep": "0.2", "ranksep": "0.3"}
+    graph = draw_model(model, x, cluster_modules=False, graph_attr=compact)
+    boxed = draw_model(model, x, graph_attr=compact)
+    (out / "graph.dot").write_text(boxed.source)
+    caption = ("The computation graph one forward pass records (one image): a node per op with its output "
+               "shape, parameters by name. Gradients flow along the arrows.")
     if shutil.which("dot"):
         render_graph(graph, out / "graph.svg")
+        render_graph(boxed, out / "graph_modules.svg")
         return Section("Computation graph", figures=[("graph.svg", caption)],
-                       text="DOT source: <a href='graph.dot'>graph.dot</a>.")
-    return Section("Computation graph", text=(
+                       text=Markup("The same graph with a box per module: <a href='graph_modules.svg'>graph_modules.svg"
+                            "</a>; DOT source: <a href='graph.dot'>graph.dot</a>."))
+    say_once("report: Graphviz's dot is not installed, so the computation graph is written as DOT text only "
+             f"({out / 'graph.dot'}). Install it for the picture: apt-get install graphviz (Debian/Ubuntu), "
+             "brew install graphviz (macOS) or conda install graphviz.")
+    return Section("Computation graph", text=Markup(
         "Graphviz's <code>dot</code> is not installed, so the graph is given as DOT text: "
         "<a href='graph.dot'>graph.dot</a> (render it with <code>dot -Tsvg graph.dot</code>; "
         "<code>apt-get install graphviz</code>)."))
@@ -208,10 +210,11 @@ def _filters(model: Any, out: Path) -> Section:
     from tapegrad.viz import filter_grid
 
     weight = getattr(model, model.conv_layers[0]).weight
-    filter_grid(weight, mode="symmetric", scale=16).save(out / "filters_conv1.png")
+    filter_grid(weight, mode="symmetric").save(out / "filters_conv1.png")
+    kh, kw = weight.shape[-2:]
     return Section("First-layer filters", figures=[("filters_conv1.png", (
-        f"The {weight.shape[0]} learned 3x3 filters of conv1, grey = 0, bright = positive, dark = negative "
-        "(one symmetric scale per filter)."))])
+        f"The {weight.shape[0]} learned {kh}x{kw} filters of conv1 (blue lines separate them), grey = 0, "
+        "bright = positive, dark = negative (one symmetric scale per filter)."))])
 
 
 def _top9(model: Any, dataset: Any, name: str, options: ReportOptions, out: Path) -> Section:
@@ -226,15 +229,17 @@ def _top9(model: Any, dataset: Any, name: str, options: ReportOptions, out: Path
         width = getattr(model, conv).weight.shape[0]
         channels = list(range(min(options.channels, width)))
         result = top_activations(model, source, layer, channels=channels, k=options.k,
-                                 progress=options.progress)
+                                 progress=options.progress and on_terminal())
         file = f"top9_{conv}.png"
-        top_activations_grid(result, scale=_pil_scale(np.asarray(source[0][0]).shape[-1])).save(out / file)
+        top_activations_grid(result, title=f"{conv} (after {layer}): deconvnet projection (left) | image patch "
+                                           "(right)").save(out / file)
         figures.append((file, (
-            f"{conv} (after {layer}): feature maps {channels[0]}–{channels[-1]} of {width}, one row each. "
-            f"For the {options.k} strongest activations over the {len(source)} {name} images: the deconvnet "
-            "projection of that single activation to pixel space (left of each pair) beside the image patch "
-            "in its receptive field (right). Each projection is min-max normalised on its own.")))
-    return Section("Top-9 activations per feature map (Zeiler & Fergus, Fig. 2)", figures=figures, text=(
+            f"{conv} (after {layer}): feature maps {channels[0]}–{channels[-1]} of {width}, one row each "
+            f"(ch). For the {options.k} strongest activations (#1 = strongest, its value under the pair) over the "
+            f"{len(source)} {name} images: the deconvnet projection of that single activation to pixel space "
+            "(left of each pair) beside the image patch in its receptive field (right). Each projection is "
+            "min-max normalised on its own.")))
+    return Section("Top-9 activations per feature map (Zeiler & Fergus, Fig. 2)", figures=figures, text=Markup(
         "As in Zeiler &amp; Fergus (2014), Fig. 2: higher layers respond to larger, more specific "
         "structures."))
 
@@ -258,21 +263,22 @@ def _occlusion(model: Any, dataset: Any, result: dict[str, Any], classes: list[s
         image = np.asarray(dataset[i][0].numpy())
         target = int(result["labels"][i])
         occ = _occlusion_map(model, image, target)
-        pic = _to_image(image)
-        tile, span = occlusion_tile(occ.probabilities, pic.size)
-        rows.append(labelled_row([pic, tile], [f"#{i}: {classes[target]} (p {occ.baseline:.2f})",
-                                               f"occluded: p {span}"]))
-    stack_rows(rows).save(out / "occlusion.png")
+        change = occ.probabilities - occ.baseline
+        rows.append([Panel(image, f"#{i}: {classes[target]}, p {occ.baseline:.2f}"),
+                     Panel(change, f"occluded: p {occ.probabilities.min():.2f}–{occ.probabilities.max():.2f}",
+                           "change")])
+    panel_figure(rows, out / "occlusion.png")
     return Section("Occlusion sensitivity (Zeiler & Fergus, Fig. 7)", figures=[("occlusion.png", (
-        "Left: a correctly classified held-out image and the probability the network gives its class. Right: "
-        "that probability while a square (a quarter of the image wide, filled with the data mean) hides "
-        "each place, coloured from the map's lowest (blue) to its highest value (red), the range printed "
-        "above it. Blue regions are the ones the network needs."))])
+        "Left: a correctly classified held-out image and the probability p the network gives its class. Right: "
+        "how much that probability changes while a square (a quarter of the image wide, filled with the data "
+        "mean) hides each place — blue: it drops (the network needs that place), red: it rises, white: no "
+        "change — on one symmetric scale shared by all maps (the colour bar). \"no effect\" marks a map "
+        "that changes p by less than 0.01 anywhere."))])
 
 
 def _misclassified(model: Any, dataset: Any, result: dict[str, Any], classes: list[str],
                    options: ReportOptions, out: Path, metrics: dict[str, Any]) -> Section:
-    from tapegrad.viz import DeconvNet
+    from tapegrad.viz import DeconvNet, GuidedBackprop
 
     wrong = np.flatnonzero(result["predictions"] != result["labels"])
     metrics["misclassified_count"] = int(len(wrong))
@@ -282,24 +288,28 @@ def _misclassified(model: Any, dataset: Any, result: dict[str, Any], classes: li
     shown = wrong[: options.misclassified]
     images = np.stack([np.asarray(dataset[int(i)][0].numpy()) for i in shown])
     predicted = result["predictions"][shown]
-    deconv = DeconvNet(model)
-    projection = deconv.project(images, "fc", channel=[int(p) for p in predicted]).maps
+    channels = [int(p) for p in predicted]
+    deconv = DeconvNet(model).project(images, "fc", channel=channels).maps
+    guided = GuidedBackprop(model).project(images, "fc", channel=channels).maps
     rows = []
     for j, i in enumerate(shown):
         truth, pred = int(result["labels"][i]), int(predicted[j])
         occ = _occlusion_map(model, images[j], pred)
-        pic = _to_image(images[j])
-        tile, span = occlusion_tile(occ.probabilities, pic.size)
-        rows.append(labelled_row(
-            [pic, _to_image(projection[j]), tile],
-            [f"#{i} is {classes[truth]}", f"says {classes[pred]} ({result['probabilities'][i, pred]:.2f})",
-             f"occluded: p {span}"]))
-    stack_rows(rows).save(out / "misclassified.png")
+        rows.append([
+            Panel(images[j], f"#{i} is {classes[truth]},\nsays {classes[pred]} "
+                             f"({result['probabilities'][i, pred]:.2f})"),
+            Panel(deconv[j], f"deconvnet:\n{classes[pred]} score", "signed"),
+            Panel(guided[j], f"guided backprop:\n{classes[pred]} score", "signed"),
+            Panel(occ.probabilities - occ.baseline, f"occluded: p({classes[pred]})\n"
+                  f"{occ.probabilities.min():.2f}–{occ.probabilities.max():.2f}", "change")])
+    panel_figure(rows, out / "misclassified.png")
     return Section("Where it goes wrong: misclassified images", figures=[("misclassified.png", (
         f"{len(shown)} of the {len(wrong)} misclassified held-out images (the original: \"sometimes it does "
-        "not perform well\"). Per row: the image with its true class; the deconvnet projection of the wrong "
-        "class's score (what the network saw as evidence); the occlusion map of the wrong class's "
-        "probability on its own range (blue: hiding this place removes most of the wrong evidence)."))])
+        "not perform well\"). Per row: the image with its true class; the deconvnet projection (Zeiler & "
+        "Fergus) of the wrong class's score, and beside it the guided-backpropagation map of the same score "
+        "(Springenberg et al.; usually sharper on a small network) — grey = 0, bright = positive evidence, dark "
+        "= negative; the change of the wrong class's probability while each place is occluded (blue: hiding "
+        "this place removes wrong evidence), on the figure's shared scale."))])
 
 
 def _sanity(model: Any, dataset: Any, options: ReportOptions, out: Path, metrics: dict[str, Any]) -> Section:
@@ -311,9 +321,9 @@ def _sanity(model: Any, dataset: Any, options: ReportOptions, out: Path, metrics
     table = format_table(result)
     (out / "sanity.txt").write_text(table + "\n")
     metrics["sanity_check"] = _jsonable({k: v for k, v in result.items() if not k.endswith("_maps")})
-    return Section("Sanity check (Adebayo et al., 2018)", preformatted=table, text=(
-        f"Cascading randomisation on {n} held-out images: the weights are replaced by random ones from the "
+    return Section("Sanity check (Adebayo et al., 2018)", preformatted=table, text=Markup(
+        "Cascading randomisation on {n} held-out images: the weights are replaced by random ones from the "
         "top layer down, and after each step the maps of the predicted class are compared with the original "
         "ones (Spearman rank correlation and SSIM, 1 = unchanged). A method whose maps stay similar while "
         "the network is destroyed shows the image, not what the network learned. "
-        "Also in <a href='sanity.txt'>sanity.txt</a> and metrics.json."))
+        "Also in <a href='sanity.txt'>sanity.txt</a> and metrics.json.").format(n=n))

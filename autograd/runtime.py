@@ -1,0 +1,185 @@
+"""The runtime room: which array module, how many threads, and the scratch memory of tapegrad's kernels.
+
+Everything that touches the process beyond one op's arrays lives here, beside ``backend.py`` (the array module,
+re-exported) and the compiled kernels of ``kernels/``:
+
+* the thread budget: ``TAPEGRAD_NUM_THREADS`` at import (default: the cores, at most 8), changed only by
+  :func:`set_num_threads`, which also sets NumPy's BLAS threads through threadpoolctl (one budget, as
+  ``torch.set_num_threads``).  Importing tapegrad changes no process-wide setting;
+* the kernel pool: batch-sliced NumPy kernels (pooling's comparisons, convolution's per-sample products)
+  release the GIL, so slices of the batch run on a small thread pool (:func:`over_batch`);
+* scratch memory: per-thread buffers reused for the large temporaries (:func:`scratch`).
+
+Why these choices and what they were measured against: docs/performance.md, "Threads" and "Scratch buffers".
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from .backend import array_module, cupy_module, gpu_available, is_gpu_array  # noqa: F401 - the array module
+
+__all__ = [
+    "array_module", "blas_threads", "clear_scratch", "get_num_threads", "is_gpu_array", "num_threads",
+    "over_batch", "scratch", "set_num_threads",
+]
+
+MIN_ELEMENTS_PER_THREAD = 1 << 17
+"""The least work (array elements touched) worth a pool thread: a hand-off costs tens of microseconds."""
+
+
+def _threads_from_environment() -> int:
+    text = os.environ.get("TAPEGRAD_NUM_THREADS", "").strip()
+    if not text:
+        return min(os.cpu_count() or 1, 8)
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"TAPEGRAD_NUM_THREADS must be a positive integer, got {text!r}") from None
+    if value < 1:
+        raise ValueError(f"TAPEGRAD_NUM_THREADS must be a positive integer, got {text!r}")
+    return value
+
+
+_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+_threads = _threads_from_environment()
+_blas: int | None = None  # BLAS threads per call as last set or read; None: not known yet
+
+
+def _check_count(n: Any, what: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or int(n) < 1:
+        raise ValueError(f"set_num_threads: {what} must be a positive int, got {n!r}")
+    return int(n)
+
+
+def set_num_threads(n: int, blas: int | None = None) -> None:
+    """Let tapegrad use ``n`` threads (``torch.set_num_threads``): its kernel pool and NumPy's BLAS.
+
+    ``blas`` (default ``n``) sets the BLAS threads separately; with ``blas=1`` convolution splits the batch over
+    the kernel pool instead of each BLAS call using several threads, which is faster for small networks.
+    The BLAS setting is process-wide (it goes through threadpoolctl).
+    """
+    global _threads, _pool
+    n = _check_count(n, "the number of threads")
+    blas = n if blas is None else _check_count(blas, "blas")
+    _set_blas_threads(blas)
+    with _lock:
+        _threads = n
+        if _pool is not None:
+            _pool.shutdown(wait=True)
+            _pool = None
+
+
+def get_num_threads() -> int:
+    """The threads tapegrad's kernels may use (``torch.get_num_threads``)."""
+    return _threads
+
+
+@contextmanager
+def num_threads(n: int, blas: int | None = None) -> Iterator[None]:
+    """:func:`set_num_threads` for the duration of a ``with`` block; the previous settings come back after."""
+    previous_threads, previous_blas = _threads, blas_threads()
+    set_num_threads(n, blas)
+    try:
+        yield
+    finally:
+        set_num_threads(previous_threads, previous_blas if previous_blas is not None else previous_threads)
+
+
+def _blas_controller() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController().select(user_api="blas")
+
+
+def _set_blas_threads(n: int) -> None:
+    global _blas
+    _blas_controller().limit(limits=n, user_api="blas")
+    _blas = n
+
+
+def blas_threads() -> int | None:
+    """How many threads NumPy's BLAS uses per call (read once through threadpoolctl, then what was set)."""
+    global _blas
+    if _blas is None:
+        counts = [info["num_threads"] for info in _blas_controller().info()]
+        _blas = max(counts) if counts else None
+    return _blas
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=_threads, thread_name_prefix="tapegrad")
+        return _pool
+
+
+def over_batch(
+    n: int,
+    elements: int,
+    kernel: Callable[[int, int], Any],
+    like: Any = None,
+    blas: bool = False,
+    min_elements: int | None = None,
+) -> None:
+    """Call ``kernel(start, stop)`` on contiguous slices covering ``range(n)``, in parallel when worth it.
+
+    ``elements`` is the work of the whole call (array elements touched); GPU arrays always run inline.
+    ``blas``: the kernel calls BLAS, so it runs on the pool only while BLAS runs one thread per call (two pool
+    threads each calling a multi-threaded BLAS oversubscribe the cores).
+    ``min_elements``: the least work worth a thread of its own (default ``MIN_ELEMENTS_PER_THREAD``).
+    """
+    least = MIN_ELEMENTS_PER_THREAD if min_elements is None else min_elements
+    parts = min(_threads, n, max(1, elements // least))
+    if blas and parts > 1 and blas_threads() != 1:
+        parts = 1
+    inline = threading.current_thread().name.startswith("tapegrad")  # never wait on the pool from inside it
+    if parts <= 1 or inline or (like is not None and is_gpu_array(like)):
+        kernel(0, n)
+        return
+    bounds = [n * i // parts for i in range(parts + 1)]
+    futures = [_executor().submit(kernel, bounds[i], bounds[i + 1]) for i in range(1, parts)]
+    kernel(bounds[0], bounds[1])  # the calling thread takes the first slice
+    for future in futures:
+        future.result()
+
+
+_local = threading.local()
+
+
+def scratch(role: str, shape: tuple[int, ...], dtype: Any, like: Any) -> Any:
+    """An uninitialised array of ``shape`` and ``dtype``, reused across calls with the same ``role``.
+
+    One buffer per thread and role, so a fresh large array is not page-faulted in on every call.  A scratch view
+    must never escape the op that asked for it: the next call with that role overwrites it.  On CuPy the
+    memory pool already does this, so a fresh array is returned.
+    """
+    xp = array_module(like)
+    if xp is not np:
+        return xp.empty(shape, dtype=dtype)
+    buffers = getattr(_local, "buffers", None)
+    if buffers is None:
+        buffers = _local.buffers = {}
+    dtype = np.dtype(dtype)
+    size = 1
+    for s in shape:
+        size *= s
+    nbytes = size * dtype.itemsize
+    buffer = buffers.get(role)
+    if buffer is None or buffer.nbytes < nbytes:
+        buffer = buffers[role] = np.empty(max(nbytes, 1), dtype=np.uint8)
+    return buffer[:nbytes].view(dtype).reshape(shape)
+
+
+def clear_scratch() -> None:
+    """Free this thread's scratch buffers (they are otherwise kept for the next call)."""
+    _local.buffers = {}
