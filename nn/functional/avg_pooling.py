@@ -37,6 +37,8 @@ def _axis_divisor(
 class AvgPool2d(Function):
     """Mean over windows: sum of the strided taps times 1/divisor (an (Ho, Wo) array or a constant)."""
 
+    projection = "linear"  # for tapegrad.viz's deconvnet / guided backprop
+
     @staticmethod
     def forward(ctx: Context, x: Any, geometry: Geometry, scale: Any) -> Any:
         xp = array_module(x)
@@ -62,6 +64,8 @@ class AvgPool2d(Function):
 
 class AvgUnpool2d(Function):
     """The adjoint of ``AvgPool2d``: each output's scaled value added back onto every input of its window."""
+
+    projection = "linear"  # for tapegrad.viz's deconvnet / guided backprop
 
     @staticmethod
     def forward(ctx: Context, grad: Any, geometry: Geometry, scale: Any) -> Any:

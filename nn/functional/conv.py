@@ -59,6 +59,8 @@ class Conv2d(Function):
     near that of its activations.
     """
 
+    projection = "linear"  # for tapegrad.viz's deconvnet / guided backprop
+
     @staticmethod
     def forward(ctx: Context, x: Any, weight: Any, bias: Any, geometry: Geometry, groups: int) -> Any:
         xp = array_module(x)
@@ -210,6 +212,8 @@ class ConvTranspose2d(Function):
     ``geometry`` describes the ordinary convolution that maps this op's *output* back to its input shape, so
     the forward is col2im(Wᵀ @ x) and both gradients start from im2col(g).
     """
+
+    projection = "linear"  # for tapegrad.viz's deconvnet / guided backprop
 
     @staticmethod
     def forward(ctx: Context, x: Any, weight: Any, bias: Any, geometry: Geometry, groups: int) -> Any:

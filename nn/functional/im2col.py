@@ -119,6 +119,8 @@ def fold_array(cols: Any, g: Geometry, out: Any = None) -> Any:
 class Im2Col(Function):
     """(N, C, H, W) -> (N, C*kh*kw, Ho*Wo); the backward is ``Col2Im``."""
 
+    projection = "linear"  # for tapegrad.viz's deconvnet / guided backprop
+
     @staticmethod
     def forward(ctx: Context, x: Any, geometry: Geometry) -> Any:
         ctx.geometry = geometry
@@ -132,6 +134,8 @@ class Im2Col(Function):
 
 class Col2Im(Function):
     """(N, C*kh*kw, Ho*Wo) -> (N, C, H, W); the backward is ``Im2Col``."""
+
+    projection = "linear"  # for tapegrad.viz's deconvnet / guided backprop
 
     @staticmethod
     def forward(ctx: Context, cols: Any, geometry: Geometry) -> Any:

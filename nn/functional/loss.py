@@ -99,6 +99,7 @@ def _mean(total: Any, denominator: Any) -> Any:
 
 
 class CrossEntropy(Function):
+    projection = None  # for tapegrad.viz's deconvnet / guided backprop
     @staticmethod
     def forward(ctx: Context, rows: Any, a: Any, denominator: Any, reduction: str) -> Any:
         xp = array_module(rows)
@@ -131,6 +132,8 @@ class CrossEntropy(Function):
 
 class NllLoss(Function):
     """-sum(A * input) / D: linear in the input, so its backward is the constant -A / D times the upstream."""
+
+    projection = None  # for tapegrad.viz's deconvnet / guided backprop
 
     @staticmethod
     def forward(ctx: Context, rows: Any, a: Any, denominator: Any, reduction: str) -> Any:

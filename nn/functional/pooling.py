@@ -226,6 +226,8 @@ class MaxPool2d(Function):
     indices), which is what a deconvnet needs to unpool.
     """
 
+    projection = "switch"  # for tapegrad.viz's deconvnet / guided backprop
+
     @staticmethod
     def forward(ctx: Context, x: Any, geometry: Geometry, sink: list | None = None) -> Any:
         if sink is None and not ctx.requires_grad:  # no tape and no indices asked for: no switches needed
@@ -244,6 +246,8 @@ class MaxPool2d(Function):
 class MaxUnpool2d(Function):
     """Scatter (N, C, Ho, Wo) values to their switch positions in (N, C, H, W); repeated positions add up."""
 
+    projection = "switch"  # for tapegrad.viz's deconvnet / guided backprop
+
     @staticmethod
     def forward(ctx: Context, x: Any, switches: Switches) -> Any:
         ctx.switches = switches
@@ -256,6 +260,8 @@ class MaxUnpool2d(Function):
 
 class MaxGather2d(Function):
     """Read (N, C, H, W) at the switch positions -> (N, C, Ho, Wo); the adjoint of ``MaxUnpool2d``."""
+
+    projection = "switch"  # for tapegrad.viz's deconvnet / guided backprop
 
     @staticmethod
     def forward(ctx: Context, grad: Any, switches: Switches) -> Any:

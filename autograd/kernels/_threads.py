@@ -1,0 +1,25 @@
+"""The compiled kernels' share of the thread budget: Numba's thread count follows tapegrad's.
+
+The runtime's ``set_num_threads`` calls :func:`set_threads`.  Numba's count is per calling thread, so it is
+checked at each compiled call (about a microsecond): the budget on the main thread, and 1 inside tapegrad's
+own pool threads, whose siblings already use the other cores (no oversubscription).
+"""
+
+from __future__ import annotations
+
+import threading
+
+_threads: int | None = None
+
+
+def set_threads(n: int | None) -> None:
+    """Let compiled kernels use at most ``n`` threads (None: Numba's default, every core)."""
+    global _threads
+    _threads = None if n is None else max(1, int(n))
+
+
+def wanted(numba_max: int) -> int:
+    """How many threads a compiled kernel called from this thread may use."""
+    if threading.current_thread().name.startswith("tapegrad"):
+        return 1
+    return numba_max if _threads is None else min(_threads, numba_max)

@@ -1,0 +1,233 @@
+"""Max pooling: the maximum and its switch in one pass, the backward scatter (overlapping windows add), the
+gather (its adjoint), and max-unpooling by flat indices.
+
+Switches are tap codes ``i * kw + j`` of the first maximum in row-major window order (strictly larger wins,
+as in PyTorch); a window that starts in the padding defaults to its first tap inside the input.  NaN: the
+output is NaN and the switch stays on the largest value before it (the NumPy reference's rule).
+The compiled scatter adds taps in the NumPy reference's order (plain stores first), so sums are identical.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._compile import jit
+from ._dispatch import kernel
+from ._geometry import taps
+
+prange = range  # numba.prange once compiled (see _compile.jit)
+
+
+def code_dtype(g: Any) -> Any:
+    return np.uint8 if g[0] * g[1] <= 256 else np.int32
+
+
+def _first_inside(g: Any, xp: Any) -> Any:
+    """Per output position, the code of the first window tap inside the input (None when it is always 0)."""
+    kw, ho, wo = g[1], g[10], g[11]
+    row_first = xp.full(ho, -1, dtype=xp.int64)
+    col_first = xp.full(wo, -1, dtype=xp.int64)
+    for i, j, (orows, ocols), _ in taps(g):
+        if j == 0:
+            seg = row_first[orows]
+            seg[seg < 0] = i
+        if i == 0:
+            seg = col_first[ocols]
+            seg[seg < 0] = j
+    if bool((row_first == 0).all()) and bool((col_first == 0).all()):
+        return None
+    return xp.maximum(row_first, 0)[:, None] * kw + xp.maximum(col_first, 0)[None, :]
+
+
+def max_pool_numpy(x: Any, g: Any) -> tuple[Any, Any]:
+    """(N, C, H, W) -> the (N, C, Ho, Wo) maxima and their tap codes (uint8, or int32 past 256 taps)."""
+    from ..backend import array_module
+
+    xp = array_module(x)
+    n, c = x.shape[:2]
+    kw, ho, wo = g[1], g[10], g[11]
+    out = xp.full((n, c, ho, wo), -xp.inf, dtype=x.dtype)
+    codes = xp.zeros((n, c, ho, wo), dtype=code_dtype(g))
+    first = _first_inside(g, xp)
+    if first is not None:
+        codes[...] = first
+    for i, j, (orows, ocols), (irows, icols) in taps(g):
+        value = x[:, :, irows, icols]
+        best = out[:, :, orows, ocols]
+        larger = value > best
+        xp.maximum(best, value, out=best)
+        code = codes[:, :, orows, ocols]
+        xp.maximum(code, larger.astype(codes.dtype) * (i * kw + j), out=code)
+    return out, codes
+
+
+def _scatter_order(g: Any) -> list:
+    """Taps that never hit an input twice go first (plain stores), then the others (adds), as the NumPy
+    reference does them."""
+    kh, kw, sh, sw, dh, dw = g[0], g[1], g[2], g[3], g[6], g[7]
+    overlapping = sh < dh * (kh - 1) + 1 or sw < dw * (kw - 1) + 1
+    all_taps = taps(g)
+    stores = [t for t in all_taps if not overlapping or (t[0] * dh < sh and t[1] * dw < sw)]
+    return stores + [t for t in all_taps if t not in stores]
+
+
+def max_pool_scatter_numpy(values: Any, codes: Any, g: Any) -> Any:
+    """(N, C, Ho, Wo) values -> (N, C, H, W): each added at its switch, zeros elsewhere."""
+    from ..backend import array_module
+
+    xp = array_module(values)
+    n, c = values.shape[:2]
+    kw = g[1]
+    out = xp.zeros((n, c, g[8], g[9]), dtype=values.dtype)
+    for i, j, (orows, ocols), (irows, icols) in _scatter_order(g):
+        mask = codes[:, :, orows, ocols] == i * kw + j
+        out[:, :, irows, icols] += xp.where(mask, values[:, :, orows, ocols], 0)
+    return out
+
+
+def max_pool_gather_numpy(grad: Any, codes: Any, g: Any) -> Any:
+    """(N, C, H, W) -> (N, C, Ho, Wo): the value at each switch (the adjoint of the scatter)."""
+    from ..backend import array_module
+
+    xp = array_module(grad)
+    n, c = grad.shape[:2]
+    kw = g[1]
+    out = xp.zeros(codes.shape, dtype=grad.dtype)
+    for i, j, (orows, ocols), (irows, icols) in taps(g):
+        mask = codes[:, :, orows, ocols] == i * kw + j
+        target = out[:, :, orows, ocols]
+        target[mask] = grad[:, :, irows, icols][mask]
+    return out
+
+
+def max_unpool_numpy(values: Any, flat: Any, hw: tuple[int, int]) -> Any:
+    """(N, C, Ho, Wo) values -> (N, C, H, W), each added at flat index ``h * W + w`` of its plane."""
+    n, c = values.shape[:2]
+    h, w = hw
+    planes = (np.arange(n * c, dtype=np.int64) * (h * w)).reshape(n, c, 1, 1)
+    positions = (np.broadcast_to(flat, values.shape) + planes).ravel()
+    out = np.bincount(positions, weights=values.ravel(), minlength=n * c * h * w)
+    return out.astype(values.dtype, copy=False).reshape(n, c, h, w)
+
+
+@jit()
+def _max_pool(x, out, codes, kh, kw, sh, sw, ph, pw, dh, dw):  # noqa: ANN001, ANN202 - Numba
+    n, c, h, w = x.shape
+    ho, wo = out.shape[2], out.shape[3]
+    for p in prange(n * c):
+        b, ch = p // c, p % c
+        for oh in range(ho):
+            top = oh * sh - ph
+            for ow in range(wo):
+                left = ow * sw - pw
+                best = -np.inf
+                code = -1
+                for i in range(kh):
+                    ih = top + i * dh
+                    if ih < 0 or ih >= h:
+                        continue
+                    for j in range(kw):
+                        iw = left + j * dw
+                        if iw < 0 or iw >= w:
+                            continue
+                        if code < 0:
+                            code = i * kw + j  # the first tap inside is the default switch
+                        v = x[b, ch, ih, iw]
+                        if v > best:
+                            best = v
+                            code = i * kw + j
+                        elif v != v:
+                            best = v
+                out[b, ch, oh, ow] = best
+                codes[b, ch, oh, ow] = max(code, 0)
+
+
+@jit()
+def _max_pool_scatter(values, codes, out, order, kh, kw, sh, sw, ph, pw, dh, dw):  # noqa: ANN001, ANN202
+    n, c, h, w = out.shape
+    ho, wo = values.shape[2], values.shape[3]
+    for p in prange(n * c):
+        b, ch = p // c, p % c
+        for ih in range(h):
+            for iw in range(w):
+                out[b, ch, ih, iw] = 0
+        for t in range(order.shape[0]):
+            code = order[t]
+            i, j = code // kw, code % kw
+            for oh in range(ho):
+                ih = oh * sh - ph + i * dh
+                if ih < 0 or ih >= h:
+                    continue
+                for ow in range(wo):
+                    iw = ow * sw - pw + j * dw
+                    if 0 <= iw < w and codes[b, ch, oh, ow] == code:
+                        out[b, ch, ih, iw] += values[b, ch, oh, ow]
+
+
+@jit()
+def _max_pool_gather(grad, codes, out, kh, kw, sh, sw, ph, pw, dh, dw):  # noqa: ANN001, ANN202 - Numba
+    n, c, h, w = grad.shape
+    ho, wo = out.shape[2], out.shape[3]
+    for p in prange(n * c):
+        b, ch = p // c, p % c
+        for oh in range(ho):
+            for ow in range(wo):
+                code = codes[b, ch, oh, ow]
+                ih = oh * sh - ph + (code // kw) * dh
+                iw = ow * sw - pw + (code % kw) * dw
+                out[b, ch, oh, ow] = grad[b, ch, ih, iw] if 0 <= ih < h and 0 <= iw < w else 0
+
+
+@jit()
+def _max_unpool(values, flat, out):  # noqa: ANN001, ANN202 - Numba
+    n, c, ho, wo = values.shape
+    h, w = out.shape[2], out.shape[3]
+    for p in prange(n * c):
+        b, ch = p // c, p % c
+        plane = out[b, ch].reshape(h * w)
+        plane[:] = 0
+        for oh in range(ho):
+            for ow in range(wo):
+                plane[flat[b, ch, oh, ow]] += values[b, ch, oh, ow]
+
+
+def _geo(g: Any) -> tuple[int, ...]:
+    return tuple(int(v) for v in g[:8])
+
+
+def max_pool_compiled(x: Any, g: Any) -> tuple[Any, Any]:
+    n, c = x.shape[:2]
+    out = np.empty((n, c, g[10], g[11]), dtype=x.dtype)
+    codes = np.empty((n, c, g[10], g[11]), dtype=code_dtype(g))
+    _max_pool(x, out, codes, *_geo(g))
+    return out, codes
+
+
+def max_pool_scatter_compiled(values: Any, codes: Any, g: Any) -> Any:
+    n, c = values.shape[:2]
+    out = np.empty((n, c, g[8], g[9]), dtype=values.dtype)
+    order = np.array([i * g[1] + j for i, j, _, _ in _scatter_order(g)], dtype=np.int64)
+    _max_pool_scatter(values, codes, out, order, *_geo(g))
+    return out
+
+
+def max_pool_gather_compiled(grad: Any, codes: Any, g: Any) -> Any:
+    out = np.empty(codes.shape, dtype=grad.dtype)
+    _max_pool_gather(grad, codes, out, *_geo(g))
+    return out
+
+
+def max_unpool_compiled(values: Any, flat: Any, hw: tuple[int, int]) -> Any:
+    n, c = values.shape[:2]
+    out = np.empty((n, c, int(hw[0]), int(hw[1])), dtype=values.dtype)
+    flat = np.ascontiguousarray(np.broadcast_to(flat, values.shape), dtype=np.int64)
+    _max_unpool(values, flat, out)
+    return out
+
+
+max_pool = kernel("max_pool", max_pool_numpy, max_pool_compiled)
+max_pool_scatter = kernel("max_pool_scatter", max_pool_scatter_numpy, max_pool_scatter_compiled)
+max_pool_gather = kernel("max_pool_gather", max_pool_gather_numpy, max_pool_gather_compiled)
+max_unpool = kernel("max_unpool", max_unpool_numpy, max_unpool_compiled)

@@ -1,0 +1,44 @@
+"""The dispatcher: which twin runs, the switch, and that every registered kernel has a test module."""
+
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+import pytest
+from tapegrad.autograd import kernels
+
+
+def test_every_kernel_is_tested_by_name() -> None:
+    text = "".join(p.read_text() for p in pathlib.Path(__file__).parent.glob("test_*.py"))
+    missing = [name for name in kernels.REGISTRY if f"kernels.{name}" not in text]
+    assert not missing, f"kernels without an equivalence test: {missing}"
+
+
+def test_switch_chooses_the_twin() -> None:
+    x = np.ones((2, 2), np.float32)
+    previous = kernels.set_kernels("numpy")
+    try:
+        assert kernels.relu_forward.choose(x) is kernels.relu_forward.reference
+        assert kernels.get_kernels() == "numpy"
+        kernels.set_kernels("compiled")
+        assert kernels.relu_forward.choose(x) is kernels.relu_forward.compiled
+        # integer arrays and other array types always take the NumPy path
+        assert kernels.relu_forward.choose(x.astype(np.int64)) is kernels.relu_forward.reference
+        assert kernels.relu_forward.choose(np.float16(x)) is kernels.relu_forward.reference
+    finally:
+        kernels.set_kernels(previous)
+
+
+def test_bad_kernel_set_names_the_choices() -> None:
+    with pytest.raises(ValueError, match="numpy"):
+        kernels.set_kernels("fast")
+
+
+def test_cache_dir_falls_back_when_the_package_is_read_only(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    from tapegrad.autograd.kernels import _compile
+
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(_compile.os, "access", lambda *args: False)
+    assert _compile.cache_dir() == tmp_path / "tapegrad" / "numba"
