@@ -240,13 +240,13 @@ def _top9(model: Any, dataset: Any, name: str, options: ReportOptions, out: Path
     figures = []
     for conv, layer, width, chosen, result in zip(convs, layers, widths, channels, results, strict=True):
         file = f"top9_{conv}.png"
-        top_activations_grid(result, title=f"{conv} (after {layer}): deconvnet projection (left) | image patch "
-                                           "(right)").save(out / file)
+        top_activations_grid(result, title=f"{conv} (after {layer}): deconvnet projection (top) above the "
+                                           "image patch (bottom)").save(out / file)
         figures.append((file, (
             f"{conv} (after {layer}): feature maps {chosen[0]}–{chosen[-1]} of {width}, one row each "
             f"(ch). For the {options.k} strongest activations (#1 = strongest, its value under the pair) over the "
             f"{len(source)} {name} images: the deconvnet projection of that single activation to pixel space "
-            "(left of each pair) beside the image patch in its receptive field (right). Each projection is "
+            "(top of each pair) above the image patch in its receptive field (bottom). Each projection is "
             "min-max normalised on its own.")))
     return Section("Top-9 activations per feature map (Zeiler & Fergus, Fig. 2)", figures=figures, text=Markup(
         "As in Zeiler &amp; Fergus (2014), Fig. 2: higher layers respond to larger, more specific "
