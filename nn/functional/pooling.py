@@ -21,8 +21,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from tapegrad.autograd import Context, Function, Tensor
-from tapegrad.autograd.backend import array_module
+from tapegrad.autograd.backend import array_module, cupyx_module
 from tapegrad.autograd.errors import ShapeError, describe
 from tapegrad.autograd.opspec import OpSpec
 from tapegrad.autograd.runtime import over_batch
@@ -92,11 +93,9 @@ class Switches:
         if xp.__name__ == "numpy":
             out = xp.bincount(positions, weights=values.ravel(), minlength=n * c * h * w)
             return out.astype(values.dtype, copy=False).reshape(n, c, h, w)
-        import cupyx  # pragma: no cover - GPU only
-
-        out = xp.zeros(n * c * h * w, dtype=values.dtype)  # pragma: no cover
-        cupyx.scatter_add(out, positions, values.ravel())  # pragma: no cover
-        return out.reshape(n, c, h, w)  # pragma: no cover
+        out = xp.zeros(n * c * h * w, dtype=values.dtype)  # (the GPU path: run in CI on the emulated CuPy)
+        cupyx_module().scatter_add(out, positions, values.ravel())
+        return out.reshape(n, c, h, w)
 
     def gather(self, grad: Any) -> Any:
         """(N, C, H, W) -> (N, C, Ho, Wo): the value at each switch position (the adjoint of ``scatter``)."""
@@ -116,7 +115,8 @@ def _scatter_taps(values: Any, codes: Any, geo: Geometry) -> Any:
     out = xp.zeros((n, c, geo.h, geo.w), dtype=values.dtype)
     overlapping = geo.sh < geo.dh * (geo.kh - 1) + 1 or geo.sw < geo.dw * (geo.kw - 1) + 1
     # value * mask is several times faster than a masked copy, but inf * 0 is nan: keep it to finite values
-    finite = bool(xp.isfinite(values).all())
+    # (on a GPU the finiteness test would wait for the device: take the masked copy, right for any value)
+    finite = xp is np and bool(xp.isfinite(values).all())
     taps = geo.taps()
 
     # Taps with i*dh < sh and j*dw < sw never hit an input position twice (not even across windows), so
@@ -193,9 +193,13 @@ def _pool_max(x: Any, geo: Geometry) -> tuple[Any, Any]:
 
 
 def _first_inside(taps: tuple, geo: Geometry, xp: Any) -> Any:
-    """Per output position, the code of the first window tap inside the input (None when it is always 0)."""
-    row_first = xp.full(geo.grid_h, -1, dtype=xp.int64)
-    col_first = xp.full(geo.grid_w, -1, dtype=xp.int64)
+    """Per output position, the code of the first window tap inside the input (None when it is always 0).
+
+    Geometry only, so it is worked out on the host (NumPy) and uploaded once: on a GPU the two ``bool(...)``
+    tests below would each wait for the device (a synchronisation per pooling call, seen on the emulated device).
+    """
+    row_first = np.full(geo.grid_h, -1, dtype=np.int64)
+    col_first = np.full(geo.grid_w, -1, dtype=np.int64)
     for i, j, (orows, ocols), _ in taps:
         if j == 0:
             seg = row_first[orows]
@@ -205,7 +209,7 @@ def _first_inside(taps: tuple, geo: Geometry, xp: Any) -> Any:
             seg[seg < 0] = j
     if bool((row_first == 0).all()) and bool((col_first == 0).all()):
         return None
-    return xp.maximum(row_first, 0)[:, None] * geo.kw + xp.maximum(col_first, 0)[None, :]
+    return xp.asarray(np.maximum(row_first, 0)[:, None] * geo.kw + np.maximum(col_first, 0)[None, :])
 
 
 def _has_empty_window(geo: Geometry) -> bool:

@@ -142,14 +142,16 @@ def _image_array(path: str, state: dict[str, Any]) -> np.ndarray:
     return eval_transform(state["mean"], state["std"])(image)
 
 
-def _project_strongest(model: Any, x: np.ndarray, layer: str, count: int, method: str) -> tuple[Any, list[int]]:
+def _project_strongest(
+    model: Any, x: np.ndarray, layer: str, count: int, method: str, device: str = "cpu"
+) -> tuple[Any, list[int]]:
     """The projections of ``layer``'s ``count`` most active channels on one image, from one recorded forward pass
     (the image repeated once per projection: each walk keeps one activation of its own copy)."""
     from tapegrad.autograd import enable_grad
     from tapegrad.viz import DeconvNet, GuidedBackprop, Saliency
     from tapegrad.viz.project import LayerReached, capture, inspection_mode
 
-    images = Tensor(np.repeat(x[None], count, axis=0), requires_grad=True)
+    images = Tensor(np.repeat(x[None], count, axis=0), requires_grad=True, device=device)
     with inspection_mode(model), enable_grad(), capture(getattr(model, layer), stop=True) as captured:
         try:  # the layers above this one are not needed
             model(images)
@@ -170,7 +172,7 @@ def visualize(args: argparse.Namespace) -> int:
     from tapegrad.viz import to_pil, top_activations, top_activations_grid
 
     state = load_checkpoint(args.checkpoint)
-    model = model_from_checkpoint(state)
+    model = model_from_checkpoint(state).to(args.device)
     layer = _layer(model, args.layer)
     out = Path(args.out)
     fingerprint = model_fingerprint(args.checkpoint)
@@ -184,7 +186,7 @@ def visualize(args: argparse.Namespace) -> int:
         return 0
     if args.image:
         x = _image_array(args.image, state)
-        maps, channels = _project_strongest(model, x, layer, args.viz_channels, args.method)
+        maps, channels = _project_strongest(model, x, layer, args.viz_channels, args.method, args.device)
         tiles = [to_pil(x, "minmax", scale=scale)] + [to_pil(m, "minmax", scale=scale) for m in maps]
         labels = ["input"] + [f"{layer} ch {c}" for c in channels]
         save_picture(labelled_row(tiles, labels), path, fingerprint)
@@ -225,7 +227,7 @@ def graph(args: argparse.Namespace) -> int:
         raise OSError(f"--out {out}: rendering needs Graphviz's dot (apt-get install graphviz); "
                       "or ask for DOT text with --out graph.dot")
     else:
-        render_graph(drawing, out)
+        out = render_graph(drawing, out)  # it adds .svg to a name without a suffix
     print(f"wrote {out}")
     return 0
 

@@ -92,6 +92,8 @@ def write_report(run: RunResult, out: str | Path, options: ReportOptions | None 
     results = evaluate_splits(run) if results is None else results
     held_out = test if test is not None else val
     held_name = "test" if test is not None else "validation"
+    if held_out is not None and not len(held_out):  # e.g. one image per class: nothing was held out
+        held_out = None
 
     metrics: dict[str, Any] = {
         "data": data.description, "classes": data.classes, "config": config.to_dict(),
@@ -115,10 +117,14 @@ def write_report(run: RunResult, out: str | Path, options: ReportOptions | None 
             "state and configuration (a NumPy .npz archive without pickle). Continue training with "
             "<code>tapegrad train --resume {0} --epochs N</code>; evaluate it with "
             "<code>tapegrad evaluate --checkpoint {0}</code>.").format(run.checkpoint.name)))
-    sample = held_out[0][0] if held_out is not None else val[0][0]
+    sample = (held_out if held_out is not None else with_transform(data.train, transform))[0][0]
     report.section("Computation graph", lambda: _graph(model, sample, out))
     report.section("First-layer filters", lambda: _filters(model, out))
-    if held_out is not None:
+    if held_out is None:
+        report.sections.append(Section("Pictures", note=(
+            "No held-out images (too few per class to set any aside), so there are no pictures of what the "
+            "network does on images it did not train on. Add images, or a test/ folder.")))
+    else:
         report.section("Top-9 activations per feature map (Zeiler & Fergus, Fig. 2)",
                        lambda: _top9(model, held_out, held_name, options, out))
         report.section("Occlusion sensitivity (Zeiler & Fergus, Fig. 7)",
@@ -182,8 +188,9 @@ def _curves(run: RunResult, out: Path) -> Section:
 
 def _graph(model: Any, sample: Any, out: Path) -> Section:
     from tapegrad.viz import draw_model, render_graph
+    from tapegrad.viz.project import model_device
 
-    x = Tensor(np.asarray(sample.numpy() if isinstance(sample, Tensor) else sample)[None])
+    x = Tensor(np.asarray(sample.numpy() if isinstance(sample, Tensor) else sample)[None], device=model_device(model))
     # module boxes stack the modules in a staircase (1289 pt wide, drawn at 64 % in the page); without them
     # the graph is 779 pt wide, so the page shows its 11 pt labels at full size. Both are written.
     compact = {"nodesep": "0.2", "ranksep": "0.3"}
@@ -233,13 +240,13 @@ def _top9(model: Any, dataset: Any, name: str, options: ReportOptions, out: Path
     figures = []
     for conv, layer, width, chosen, result in zip(convs, layers, widths, channels, results, strict=True):
         file = f"top9_{conv}.png"
-        top_activations_grid(result, title=f"{conv} (after {layer}): deconvnet projection (left) | image patch "
-                                           "(right)").save(out / file)
+        top_activations_grid(result, title=f"{conv} (after {layer}): deconvnet projection (top) above the "
+                                           "image patch (bottom)").save(out / file)
         figures.append((file, (
             f"{conv} (after {layer}): feature maps {chosen[0]}–{chosen[-1]} of {width}, one row each "
             f"(ch). For the {options.k} strongest activations (#1 = strongest, its value under the pair) over the "
             f"{len(source)} {name} images: the deconvnet projection of that single activation to pixel space "
-            "(left of each pair) beside the image patch in its receptive field (right). Each projection is "
+            "(top of each pair) above the image patch in its receptive field (bottom). Each projection is "
             "min-max normalised on its own.")))
     return Section("Top-9 activations per feature map (Zeiler & Fergus, Fig. 2)", figures=figures, text=Markup(
         "As in Zeiler &amp; Fergus (2014), Fig. 2: higher layers respond to larger, more specific "
