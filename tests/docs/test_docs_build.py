@@ -35,6 +35,8 @@ API_PAGES = {
     "tapegrad.nn.data": "api/nn_data.html",
     "tapegrad.nn.data.transforms": "api/nn_data.html",
     "tapegrad.viz": "api/viz.html",
+    "tapegrad.distributed": "api/distributed.html",
+    "tapegrad.nn.parallel": "api/distributed.html",
 }
 
 

@@ -208,7 +208,7 @@ def run(mutant: Mutant, specs: list[str], max_examples: int) -> Mutant:
         for name in specs:
             try:
                 with np.errstate(all="ignore"):
-                    check_spec(ops.get(name), max_examples=max_examples)
+                    check_spec(ops.get(name), max_examples=max_examples, shrink=False)
             except Exception as exc:  # noqa: BLE001 - a failing check (assertion or error) is a caught mutant
                 mutant.caught = True
                 mutant.failure = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
