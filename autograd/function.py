@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from . import backend as _backend
 from .backend import device_of
 from .errors import DeviceError, DTypeError, GraphError, ShapeError, TapegradError, describe
 from .grad_mode import _state as _grad_state
@@ -106,33 +107,29 @@ class Context:
                 "were freed after the first backward. Call backward(retain_graph=True) the first time if you "
                 "need to."
             )
-        return self.retained
-
-    @property
-    def retained(self) -> tuple[Any, ...]:
-        """What this node keeps for its backward (read-only; empty once released): tensors, or numbers."""
         if self._to_save:
             return self._resolve_saved()
         function = self.function
-        result: tuple[Any, ...] = ()
         args = self._saved
-        if args is not None:
+        if args is None:
+            result: tuple[Any, ...] = ()
+        else:
             index = function.retain_inputs
             if not (function._retain_prefix and len(index) == len(args)):
-                args = tuple([args[i] for i in index])
-            Tensor = _Tensor
-            for value in args:
-                if not isinstance(value, Tensor):  # an array argument, or a number: a constant
-                    args = tuple([_as_constant(v) for v in args])
-                    break
+                args = tuple([_as_constant(args[i]) for i in index])
+            elif args is not self.parents:  # not all tensors: numbers stay, arrays become constants
+                args = tuple([_as_constant(v) for v in args])
             result = args
         outputs = self._outputs
         if outputs:
             make = _Tensor._make
-            if function.retain_outputs == (0,):
-                return (*result, make(outputs[0], self, 0))
-            result += tuple([make(outputs[j], self, j) for j in function.retain_outputs])
+            return result + tuple([make(outputs[j], self, j) for j in function.retain_outputs])
         return result
+
+    @property
+    def retained(self) -> tuple[Any, ...]:
+        """What this node keeps for its backward (read-only; empty once released): tensors, or numbers."""
+        return () if self.released else self.saved_tensors
 
     def _resolve_saved(self) -> tuple[Any, ...]:
         """A user op's saved values: an input's array becomes the input tensor, an output's the output tensor."""
@@ -329,7 +326,7 @@ class Function:
                 arrays.append(arg)
                 all_tensors = False
             bit <<= 1
-        if "cupy" in _modules:
+        if _backend._cupy is not None or "cupy" in _modules:  # a GPU module (real or emulated) is loaded
             _check_same_device(cls.__name__, args)
         needs = _NEEDS_CACHE.get((mask << 8) | len(args))
         ctx = Context(cls, needs or _needs_tuple(mask, len(args)), mask != 0)

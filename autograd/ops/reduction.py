@@ -75,7 +75,8 @@ class Sum(Function):
     def call(
         x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = UNSET, keepdims: Any = UNSET
     ) -> Tensor:
-        dim, keepdim = dims("sum", dim, axis, keepdim, keepdims)
+        if axis is not UNSET or keepdims is not UNSET:  # NumPy's spelling
+            dim, keepdim = dims("sum", dim, axis, keepdim, keepdims)
         return Sum.apply(x, normalize_axis(dim, x.ndim, "sum"), keepdim)
 
     @staticmethod
@@ -119,7 +120,8 @@ class Amax(Function):
     def call(
         x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = UNSET, keepdims: Any = UNSET
     ) -> Tensor:
-        dim, keepdim = dims("amax", dim, axis, keepdim, keepdims)
+        if axis is not UNSET or keepdims is not UNSET:  # NumPy's spelling
+            dim, keepdim = dims("amax", dim, axis, keepdim, keepdims)
         return Amax.apply(x, normalize_axis(dim, x.ndim, "max"), keepdim)
 
     @staticmethod
@@ -142,7 +144,8 @@ class Amin(Function):
     def call(
         x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = UNSET, keepdims: Any = UNSET
     ) -> Tensor:
-        dim, keepdim = dims("amin", dim, axis, keepdim, keepdims)
+        if axis is not UNSET or keepdims is not UNSET:  # NumPy's spelling
+            dim, keepdim = dims("amin", dim, axis, keepdim, keepdims)
         return Amin.apply(x, normalize_axis(dim, x.ndim, "min"), keepdim)
 
     @staticmethod
@@ -212,7 +215,8 @@ def mean(x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = UNSET
 
     The mean over no elements is ``nan``, as in PyTorch.
     """
-    dim, keepdim = dims("mean", dim, axis, keepdim, keepdims)
+    if axis is not UNSET or keepdims is not UNSET:  # NumPy's spelling
+        dim, keepdim = dims("mean", dim, axis, keepdim, keepdims)
     axes = normalize_axis(dim, x.ndim, "mean")
     count = reduced_count(x.shape, axes)
     total = Sum.apply(x, axes, keepdim)
@@ -234,7 +238,8 @@ def var(
     ``dim``/``keepdim`` as in :func:`sum`.  The sum of squared deviations is divided by ``count - correction``
     (clamped at 0, so too few elements give ``inf`` or ``nan``, as in PyTorch).
     """
-    dim, keepdim = dims("var", dim, axis, keepdim, keepdims)
+    if axis is not UNSET or keepdims is not UNSET:  # NumPy's spelling
+        dim, keepdim = dims("var", dim, axis, keepdim, keepdims)
     axes = normalize_axis(dim, x.ndim, "var")
     count = reduced_count(x.shape, axes)
     centered = x - mean(x, axes, keepdim=True)
@@ -250,7 +255,7 @@ def argmax(
     ``dim`` is one int (NumPy's ``axis``); the result is int64.  An empty tensor or axis raises
     :class:`~tapegrad.autograd.ShapeError`.
     """
-    axis, keepdims = dims("argmax", dim, axis, keepdim, keepdims)
+    axis, keepdims = dims("argmax", dim, axis, keepdim, keepdims)  # either spelling
     data = x.data if isinstance(x, Tensor) else x
     if axis is not None:
         axes = normalize_axis(axis, data.ndim, "argmax")
@@ -275,7 +280,8 @@ def argmin(
 
     Not differentiable: the result never requires grad.
     """
-    dim, keepdim = dims("argmin", dim, axis, keepdim, keepdims)
+    if axis is not UNSET or keepdims is not UNSET:  # NumPy's spelling
+        dim, keepdim = dims("argmin", dim, axis, keepdim, keepdims)
     return argmax(-x.detach(), dim, keepdim)
 
 
@@ -296,7 +302,8 @@ class LogSumExp(Function):
     def call(
         x: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = UNSET, keepdims: Any = UNSET
     ) -> Tensor:
-        dim, keepdim = dims("logsumexp", dim, axis, keepdim, keepdims)
+        if axis is not UNSET or keepdims is not UNSET:  # NumPy's spelling
+            dim, keepdim = dims("logsumexp", dim, axis, keepdim, keepdims)
         return LogSumExp.apply(x, normalize_axis(dim, x.ndim, "logsumexp"), keepdim)
 
     @staticmethod

@@ -18,7 +18,7 @@ from tapegrad import nn
 from . import cases
 
 
-def ddp(out: Path, sync_bn: bool, n_data: int, batch: int, epochs: int) -> None:
+def ddp(out: Path, sync_bn: bool, n_data: int, batch: int, epochs: int, every: int = 1) -> None:
     rank = dist.get_rank()
     net = cases.model(seed=100 + rank, sync_bn=sync_bn)  # different on purpose: DDP must broadcast rank 0's
     if sync_bn:
@@ -29,8 +29,8 @@ def ddp(out: Path, sync_bn: bool, n_data: int, batch: int, epochs: int) -> None:
     sampler = nn.data.DistributedSampler(data, shuffle=True, seed=3)
     for epoch in range(epochs):
         sampler.set_epoch(epoch)
-        for x, y in cases.loader(data, batch, sampler):
-            cases.step(model, opt, x, y)
+        batches = list(cases.loader(data, batch, sampler))
+        cases.accumulate(model, opt, batches, every, model.no_sync)
     state = {k: np.asarray(v) for k, v in net.state_dict().items()}
     gathered = dist.all_gather_object(state)
     for other in gathered[1:]:  # every rank ends with the same parameters and buffers

@@ -36,6 +36,8 @@ API_PAGES = {
     "tapegrad.nn.data.transforms": "api/nn_data.html",
     "tapegrad.viz": "api/viz.html",
     "tapegrad.testing": "api/testing.html",
+    "tapegrad.distributed": "api/distributed.html",
+    "tapegrad.nn.parallel": "api/distributed.html",
 }
 
 

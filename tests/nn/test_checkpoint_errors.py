@@ -150,3 +150,11 @@ def test_a_temp_file_newer_than_the_current_write_is_left_alone(tmp_path, monkey
     monkeypatch.setattr(nn.checkpoint.np, "savez", concurrent)
     nn.save({"w": np.zeros(3)}, target)
     assert newer.exists()
+
+
+def test_a_folder_or_a_fifo_is_refused_without_blocking(tmp_path):
+    with pytest.raises(CheckpointError, match="folder"):
+        nn.load(tmp_path)
+    fifo = tmp_path / "pipe.npz"
+    os.mkfifo(fifo)
+    _check(fifo)
