@@ -30,6 +30,7 @@ from tapegrad.autograd import Tensor
 
 from . import ops
 from .api import check_spec
+from .compare import to_numpy
 
 
 @dataclass
@@ -56,11 +57,13 @@ def _wrap_backward(
     def install(mutant: Mutant) -> Callable[[], None]:
         def backward(ctx: Any, *grads: Any) -> Any:
             values, was_tuple = _returned(original.__func__(ctx, *grads))
-            if index < len(values) and values[index] is not None and values[index].size:  # empty: nothing to break
+            if index < len(values) and values[index] is not None:
                 changed = change(values[index])
                 if changed is not None:
+                    # applied only where it changes something: not on zeros, empty or symmetric gradients
+                    if not mutant.applied and not np.array_equal(to_numpy(changed), to_numpy(values[index])):
+                        mutant.applied = True
                     values[index] = changed
-                    mutant.applied = True
             return tuple(values) if was_tuple else values[0]
 
         cls.backward = staticmethod(backward)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from tapegrad.autograd.opspec import OpSpec
@@ -21,6 +22,8 @@ def _reference_name(reference: Any) -> str:
 def _importable(fn: Any) -> tuple[str, str] | None:
     module, name = getattr(fn, "__module__", None), getattr(fn, "__qualname__", "")
     if not module or module == "__main__" or "<" in name or "." in name:
+        return None
+    if getattr(sys.modules.get(module), name, None) is not fn:  # defined in a notebook, exec'd code...
         return None
     return module, name
 
