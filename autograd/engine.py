@@ -8,6 +8,9 @@
 * After the walk each node is released (saved arrays and edges dropped) unless ``retain_graph=True``.
 * With ``create_graph=True`` the backward ops run with recording on, so the gradients have a graph of their
   own.
+* ``grad(outputs, inputs)`` walks only the paths between them, as Chainer's ``grad()`` does: a node off every
+  path is not visited, and while a node's backward runs its ``needs_input_grad`` says False for an input that
+  leads to none of ``inputs`` (a conv on the way to the image never computes its weight gradient).
 """
 
 from __future__ import annotations
@@ -64,7 +67,8 @@ def grad(
         key = id(t) if t.grad_fn is None else (t.grad_fn, t._output_index)
         capture.setdefault(key, []).append(i)
     results: list[Tensor | None] = [None] * len(inputs)
-    _run(roots, seeds, retain, create_graph, capture=(capture, results), backward_for=backward_for)
+    paths = _paths([t.grad_fn for t in roots if t.grad_fn is not None], inputs)
+    _run(roots, seeds, retain, create_graph, capture=(capture, results), backward_for=backward_for, paths=paths)
     for i, r in enumerate(results):
         if r is None and not allow_unused:
             raise GraphError(
@@ -72,6 +76,46 @@ def grad(
                 "pass allow_unused=True to get None for it"
             )
     return tuple(results)
+
+
+def _paths(starts: list[Context], inputs: list[Tensor]) -> dict[Context, tuple[bool, ...]]:
+    """The nodes on a path from ``starts`` down to ``inputs``, each with which of its inputs lead there.
+
+    A node is on a path when it made one of ``inputs`` or one of its parents leads to one (post-order DFS,
+    iterative).  Its mask is ``needs_input_grad`` narrowed to those parents.
+    """
+    leaf_ids = {id(t) for t in inputs if t.grad_fn is None}
+    made = {t.grad_fn for t in inputs if t.grad_fn is not None}
+    order: list[Context] = []
+    expanded_nodes: set[Context] = set()
+    stack: list[tuple[Context, bool]] = [(node, False) for node in starts]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)  # after every node it reads from
+            continue
+        if node in expanded_nodes:
+            continue
+        expanded_nodes.add(node)
+        stack.append((node, True))
+        for parent in node.parents:
+            child = None if parent is None else parent.grad_fn
+            if child is not None and child not in expanded_nodes:
+                stack.append((child, False))
+    leads: dict[Context, tuple[bool, ...]] = {}
+    for node in order:  # parents first
+        if node.released:  # kept, so that the walk reports the freed graph as backward does
+            leads[node] = node.needs_input_grad
+            continue
+        mask = tuple(
+            need
+            and parent is not None
+            and (id(parent) in leaf_ids if parent.grad_fn is None else parent.grad_fn in leads)
+            for need, parent in zip(node.needs_input_grad, node.parents, strict=True)
+        )
+        if any(mask) or node in made:
+            leads[node] = mask
+    return leads
 
 
 def _prepare(tensors: Sequence[Tensor], grads: Sequence[Any] | None, where: str) -> tuple[list, list]:
@@ -110,6 +154,7 @@ def _run(
     create_graph: bool,
     capture: Any,
     backward_for: Callable[[Context], Callable[..., Any]] | None = None,
+    paths: dict[Context, tuple[bool, ...]] | None = None,
 ) -> None:
     buffers: dict[Context, list[Any]] = {}
     leaves: dict[int, list[Any]] = {}  # id(leaf) -> [leaf, summed gradient]: hooks see the total, once
@@ -119,22 +164,38 @@ def _run(
         else:
             slot = buffers.setdefault(t.grad_fn, [None] * t.grad_fn.n_outputs)
             slot[t._output_index] = _accumulate(slot[t._output_index], g)
-    dependencies = _count_dependencies([n for n in buffers])
+    if paths is not None:  # grad(): only the paths to the inputs
+        for node in [n for n in buffers if n not in paths]:
+            del buffers[node]
+    dependencies = _count_dependencies([n for n in buffers], paths)
     ready = [n for n in buffers if dependencies.get(n, 0) == 0]
     mode = enable_grad() if create_graph else no_grad()
     with mode:
         while ready:
             node = ready.pop()
             grads = buffers.pop(node)
-            _process(node, grads, buffers, dependencies, ready, capture, backward_for, leaves)
+            if paths is None:
+                _process(node, grads, buffers, dependencies, ready, capture, backward_for, leaves)
+            else:
+                needs = node.needs_input_grad
+                node.needs_input_grad = paths[node]
+                try:
+                    _process(node, grads, buffers, dependencies, ready, capture, backward_for, leaves)
+                finally:
+                    node.needs_input_grad = needs
             if not retain:
                 node.release()
         for leaf, g in leaves.values():
             _deliver_to_leaf(leaf, g, capture)
 
 
-def _count_dependencies(starts: list[Context]) -> dict[Context, int]:
-    """How many edges point into each node from nodes reachable from ``starts`` (iterative DFS)."""
+def _count_dependencies(
+    starts: list[Context], paths: dict[Context, tuple[bool, ...]] | None = None
+) -> dict[Context, int]:
+    """How many edges point into each node from nodes reachable from ``starts`` (iterative DFS).
+
+    With ``paths`` (``grad``), only edges between nodes on a path count, and only those are walked.
+    """
     dependencies: dict[Context, int] = {}
     seen = set(starts)
     stack = list(starts)
@@ -150,7 +211,7 @@ def _count_dependencies(starts: list[Context]) -> dict[Context, int]:
             if parent is None:
                 continue
             child = parent.grad_fn
-            if child is None or not parent.requires_grad:
+            if child is None or not parent.requires_grad or (paths is not None and child not in paths):
                 continue
             dependencies[child] = get(child, 0) + 1
             if child not in seen:
@@ -201,7 +262,10 @@ def _process(
                 current = slot[i]
                 slot[i] = g if current is None else current + g
         if child is not None:
-            left = dependencies[child] - 1
+            left = dependencies.get(child)
+            if left is None:  # grad(): a node off every path to the inputs
+                continue
+            left -= 1
             dependencies[child] = left
             if left == 0:
                 if child not in buffers:

@@ -15,17 +15,18 @@ kept per node as possible (each one kept makes CPython's cyclic garbage collecto
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from . import backend as _backend
 from .backend import device_of
 from .errors import DeviceError, DTypeError, GraphError, ShapeError, TapegradError, describe
 from .grad_mode import _state as _grad_state
 
 _modules = sys.modules
 _generic = np.generic
-_SCALARS = (int, float, bool, complex)
 _Tensor: Any = None  # tapegrad.autograd.tensor.Tensor, bound on first use (the modules import each other)
 
 
@@ -37,27 +38,13 @@ def _tensor_class() -> Any:
     return Tensor
 
 
-class _SavedOutput:
-    """Marks a saved array that is one of the op's own outputs (re-wrapped at backward, not kept twice)."""
-
-    __slots__ = ("index",)
-
-    def __init__(self, index: int) -> None:
-        self.index = index
-
-
-# markers are immutable: one per output index, and the tuple of an op that saves only its first output
-# (exp, sqrt, relu, tanh, sigmoid) is shared too, so such a node keeps no saved-tuple object of its own
-_OUTPUT_MARKERS = tuple(_SavedOutput(i) for i in range(8))
-_ONLY_FIRST_OUTPUT = (_OUTPUT_MARKERS[0],)
-
-
 class Context:
     """The node a ``Function`` call leaves on the tape; passed to ``forward`` and ``backward`` as ``ctx``.
 
-    Attributes a backward may read: ``needs_input_grad`` (one bool per forward argument), ``saved_tensors``,
-    and anything forward stored on it (``ctx.stride = ...``).  The tape's own fields are slots; what an op
-    stores goes to the instance ``__dict__``, which ``release`` empties.
+    Attributes a backward may read: ``needs_input_grad`` (one bool per forward argument), ``saved_tensors``
+    (the inputs and outputs the op declared in ``retain_inputs`` / ``retain_outputs``, or what a user op passed
+    to ``save_for_backward``), and anything forward stored on it (``ctx.stride = ...``).  The tape's own fields
+    are slots; what an op stores goes to the instance ``__dict__``, which ``release`` empties.
     """
 
     __slots__ = (
@@ -74,9 +61,9 @@ class Context:
         self.parents: tuple[Any, ...] = ()
         self.output_hooks: dict[int, list[Any]] | None = None
         self.released = False
-        self._to_save: tuple[Any, ...] = ()
-        self._saved: tuple[Any, ...] | None = None
-        self._outputs: tuple[Any, ...] = ()  # kept only when an output was saved
+        self._to_save: tuple[Any, ...] = ()  # a user op's save_for_backward, resolved when read
+        self._saved: tuple[Any, ...] | None = None  # the forward's arguments, kept when it retains inputs
+        self._outputs: tuple[Any, ...] = ()  # the forward's output arrays, kept when it retains outputs
         self.n_outputs = 1
         # output shapes and dtypes: one output keeps (shape, dtype) in _meta/_dtype, several a tuple of pairs
         self._meta: Any = ()
@@ -100,7 +87,12 @@ class Context:
         return self.function.__name__
 
     def save_for_backward(self, *values: Any) -> None:
-        """Keep arrays (or tensors) for backward; an input or output array comes back as that very tensor."""
+        """PyTorch's way for a user op: keep arrays (or tensors) for backward.
+
+        Built-in ops declare ``retain_inputs`` / ``retain_outputs`` by index instead (nothing to match).  Here an
+        input's or output's array comes back as that very tensor: matched when ``saved_tensors`` is read (once,
+        in backward), never on the forward path.
+        """
         self._to_save = values
 
     def mark_non_differentiable(self, *outputs: Any) -> None:  # pragma: no cover - API parity, nothing to do
@@ -108,22 +100,54 @@ class Context:
 
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
+        """The retained inputs (in ``retain_inputs`` order), then the retained outputs, as tensors."""
         if self.released:
             raise GraphError(
                 f"{self.name}: trying to run backward through the graph a second time; its saved arrays "
                 "were freed after the first backward. Call backward(retain_graph=True) the first time if you "
                 "need to."
             )
-        saved = self._saved
-        if saved is None:
-            saved = tuple(_as_constant(v) for v in self._to_save)
+        if self._to_save:
+            return self._resolve_saved()
+        function = self.function
+        args = self._saved
+        if args is None:
+            result: tuple[Any, ...] = ()
+        else:
+            index = function.retain_inputs
+            if not (function._retain_prefix and len(index) == len(args)):
+                args = tuple([_as_constant(args[i]) for i in index])
+            elif args is not self.parents:  # not all tensors: numbers stay, arrays become constants
+                args = tuple([_as_constant(v) for v in args])
+            result = args
         outputs = self._outputs
-        if not outputs:
-            return saved
+        if outputs:
+            make = _Tensor._make
+            return result + tuple([make(outputs[j], self, j) for j in function.retain_outputs])
+        return result
+
+    @property
+    def retained(self) -> tuple[Any, ...]:
+        """What this node keeps for its backward (read-only; empty once released): tensors, or numbers."""
+        return () if self.released else self.saved_tensors
+
+    def _resolve_saved(self) -> tuple[Any, ...]:
+        """A user op's saved values: an input's array becomes the input tensor, an output's the output tensor."""
         make = _Tensor._make
-        if saved is _ONLY_FIRST_OUTPUT:  # exp, relu, tanh...: the op's own output, re-wrapped
-            return (make(outputs[0], self, 0),)
-        return tuple([make(outputs[v.index], self, v.index) if type(v) is _SavedOutput else v for v in saved])
+        resolved = []
+        for value in self._to_save:
+            found: Any = None
+            for parent in self.parents:
+                if parent is not None and parent.data is value:
+                    found = parent
+                    break
+            if found is None:
+                for j, out in enumerate(self._outputs):
+                    if out is value:
+                        found = make(out, self, j)
+                        break
+            resolved.append(_as_constant(value) if found is None else found)
+        return tuple(resolved)
 
     def release(self) -> None:
         """Free saved arrays and graph edges (after backward, unless the graph is retained)."""
@@ -145,17 +169,137 @@ def _as_constant(value: Any) -> Any:
     return Tensor._make(_ensure_array(value), None, 0)
 
 
+# What a Function may declare as its projection kind for the deconvnet / guided backprop (tapegrad.viz.rules):
+# "linear" walks back with the op's own backward (its adjoint), "rectifier" and "leaky_rectifier" are ZF's
+# rectification of the signal, "switch" is pooling's (the backward scatters through the recorded switches), and
+# None says there is no agreed rule (the projection raises NoProjectionRule naming the op).
+PROJECTION_KINDS = ("linear", "rectifier", "leaky_rectifier", "switch", None)
+UNDECLARED = "undeclared"
+
+# The public surface generated from the declarations: name -> function (``tapegrad.autograd.ops``), and Tensor
+# attribute -> function (methods and operators).  Filled as op modules are imported.
+PUBLIC: dict[str, Callable[..., Any]] = {}
+TENSOR_ATTRIBUTES: dict[str, Callable[..., Any]] = {}
+_installed_on: list[Any] = []  # the Tensor class, once install_tensor_methods ran
+
+
+def _names(value: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _reflected(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
+    def reflected(self: Any, other: Any) -> Any:
+        return fn(other, self)
+
+    reflected.__name__ = reflected.__qualname__ = name
+    reflected.__doc__ = f"``other {name[3:-2]} self``: see :func:`~tapegrad.autograd.{fn.__name__}`."
+    return reflected
+
+
+def declare(
+    fn: Callable[..., Any],
+    names: str | tuple[str, ...],
+    method: bool | str | tuple[str, ...] = False,
+    operators: tuple[str, ...] = (),
+    reflected: tuple[str, ...] = (),
+) -> Callable[..., Any]:
+    """Publish ``fn`` under ``names`` (in ``tapegrad.autograd``), as Tensor method(s) and operator(s).
+
+    ``method=True`` makes every name a method; a string or tuple gives the method names.  ``reflected``
+    operators (``__radd__``) call ``fn(other, self)``.
+    """
+    names = _names(names)
+    for name in names:
+        PUBLIC[name] = fn
+    methods = names if method is True else (_names(method) if method else ())
+    attributes = {m: fn for m in (*methods, *operators)}
+    attributes.update({r: _reflected(fn, r) for r in reflected})
+    TENSOR_ATTRIBUTES.update(attributes)
+    for tensor_class in _installed_on:
+        for attribute, value in attributes.items():
+            setattr(tensor_class, attribute, value)
+    return fn
+
+
+def public(
+    names: str | tuple[str, ...] | None = None,
+    *,
+    method: bool | str | tuple[str, ...] = False,
+    operators: tuple[str, ...] = (),
+    reflected: tuple[str, ...] = (),
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare a composite op (a plain function of other ops), like a ``Function``'s ``names``/``method``."""
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        return declare(fn, names or fn.__name__, method, operators, reflected)
+
+    return decorate
+
+
+def install_tensor_methods(tensor_class: Any) -> None:
+    """Give the Tensor class every declared method and operator (and those declared later, as they come)."""
+    for attribute, value in TENSOR_ATTRIBUTES.items():
+        setattr(tensor_class, attribute, value)
+    _installed_on.append(tensor_class)
+
+
 class Function:
-    """Base class of every op.  Subclass it and call ``MyOp.apply(*inputs, **options)``.
+    """Base class of every op, and its single declaration.  Subclass it and call ``MyOp.apply(*inputs, **options)``.
 
     * ``forward(ctx, *arrays, **options)`` gets the backend arrays of tensor arguments (other arguments as
       they are) and returns an array or a tuple of arrays.
     * ``backward(ctx, *grad_outputs)`` gets one Tensor per output and returns one gradient per forward
       argument (a Tensor, an array, or None).  Gradients may have the broadcast shape: the engine sums them
       back to each input's shape, once, for every op.
+
+    The class attributes declare the rest (all optional for a user op):
+
+    * ``names``: the public function name(s) (``"clip", "clamp"``), generated from the op: ``call`` if the class
+      defines it (argument handling, then ``apply``), else ``apply`` itself; the class docstring is its docstring.
+    * ``method``: True to make every name a Tensor method too (or the method names); ``operators`` and
+      ``reflected`` name the dunder methods (``"__add__"``; ``"__radd__"`` calls it with the operands swapped).
+    * ``retain_inputs`` / ``retain_outputs``: the indices of the forward arguments and outputs the backward reads
+      (``ctx.saved_tensors``: those inputs, then those outputs), Chainer's declaration by index.
+    * ``projection``: the deconvnet / guided backprop kind, one of ``PROJECTION_KINDS``.
+    * ``spec``: an :class:`~tapegrad.autograd.opspec.OpSpec` (or a tuple of them), how the op is checked.
     """
 
     differentiable = True
+    names: str | tuple[str, ...] = ()
+    method: bool | str | tuple[str, ...] = False
+    operators: tuple[str, ...] = ()
+    reflected: tuple[str, ...] = ()
+    retain_inputs: tuple[int, ...] = ()
+    retain_outputs: tuple[int, ...] = ()
+    projection: str | None = UNDECLARED
+    spec: Any = None
+    public: Callable[..., Any] | None = None  # the generated public function, when ``names`` is declared
+    _retain_prefix = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.projection not in PROJECTION_KINDS and cls.projection != UNDECLARED:
+            raise TypeError(f"{cls.__name__}.projection must be one of {PROJECTION_KINDS}, got {cls.projection!r}")
+        cls.retain_inputs = tuple(cls.retain_inputs)
+        cls.retain_outputs = tuple(cls.retain_outputs)
+        cls._retain_prefix = cls.retain_inputs == tuple(range(len(cls.retain_inputs)))
+        names = cls.__dict__.get("names")
+        if names:
+            names = _names(names)
+            call = cls.__dict__.get("call")
+            if call is not None:
+                fn = call.__func__ if isinstance(call, staticmethod) else call
+            else:
+                apply = cls.apply
+
+                def fn(*args: Any, **kwargs: Any) -> Any:
+                    return apply(*args, **kwargs)
+
+            fn.__name__ = fn.__qualname__ = names[0]
+            fn.__module__ = cls.__module__
+            fn.__doc__ = cls.__doc__ or fn.__doc__
+            cls.public = staticmethod(fn)
+            declare(fn, names, cls.method, cls.operators, cls.reflected)
 
     @staticmethod
     def forward(ctx: Context, *args: Any, **kwargs: Any) -> Any:
@@ -182,7 +326,7 @@ class Function:
                 arrays.append(arg)
                 all_tensors = False
             bit <<= 1
-        if "cupy" in _modules:
+        if _backend._cupy is not None or "cupy" in _modules:  # a GPU module (real or emulated) is loaded
             _check_same_device(cls.__name__, args)
         needs = _NEEDS_CACHE.get((mask << 8) | len(args))
         ctx = Context(cls, needs or _needs_tuple(mask, len(args)), mask != 0)
@@ -209,41 +353,18 @@ class Function:
             ctx._meta = raw.shape
             ctx._dtype = raw.dtype
         # the args tuple itself is the edge list when every argument is a tensor (one object less per node)
-        parents = args if all_tensors else tuple([a if isinstance(a, Tensor) else None for a in args])
-        ctx.parents = parents
-        to_save = ctx._to_save
-        if to_save:
-            count = len(to_save)
-            if count == len(arrays) and (
-                to_save[0] is arrays[0] and (count == 1 or (count == 2 and to_save[1] is arrays[1]))
-                if all_tensors
-                else _saved_its_arguments(to_save, arrays, args, Tensor)
-            ):
-                ctx._saved = args  # saved exactly its arguments (a * b, x * 0.5, matmul): no tuple of its own
-            elif count == 1 and to_save[0] is raw and len(arrays) == 1 and raw is not arrays[0]:
-                ctx._saved = _ONLY_FIRST_OUTPUT  # a unary op that saved its output (exp, tanh, relu...)
-                ctx._outputs = outs
-            else:
-                ctx._saved = _resolve_saved(ctx, to_save, parents, arrays, outs, Tensor)
-            ctx._to_save = ()
+        ctx.parents = args if all_tensors else tuple([a if isinstance(a, Tensor) else None for a in args])
+        # what backward reads, by index: the arguments tuple and the output arrays, no copies, nothing matched
+        if cls.retain_inputs:
+            ctx._saved = args
+        if cls.retain_outputs or ctx._to_save:
+            ctx._outputs = outs
         if multiple:
             return tuple(make(o, ctx, i) for i, o in enumerate(outs))
         return make(raw, ctx, 0)
 
 
 _NEEDS_CACHE: dict[int, tuple[bool, ...]] = {}
-
-
-def _saved_its_arguments(saved: tuple[Any, ...], arrays: list[Any], args: tuple[Any, ...], Tensor: Any) -> bool:
-    """Whether ``saved[i]`` is tensor argument i's array, or the Python number passed there, for every i.
-
-    Then the resolved saved tuple *is* ``args``: the input tensors themselves and the numbers as they are.
-    """
-    for i in range(len(saved)):
-        value = saved[i]
-        if value is not arrays[i] or (type(value) not in _SCALARS and not isinstance(args[i], Tensor)):
-            return False
-    return True
 
 
 def _needs_tuple(mask: int, count: int) -> tuple[bool, ...]:
@@ -260,46 +381,6 @@ def _needs_tuple(mask: int, count: int) -> tuple[bool, ...]:
 def _ensure_array(value: Any) -> Any:
     """NumPy turns 0-d results into scalars (np.float32); a tensor always holds an ndarray."""
     return np.asarray(value) if isinstance(value, _generic) else value
-
-
-def _resolve_saved(
-    ctx: Context, values: tuple[Any, ...], parents: tuple[Any, ...], arrays: list[Any], outs: tuple[Any, ...],
-    Tensor: Any,
-) -> tuple[Any, ...]:
-    """Saved arrays become references: the input Tensor itself, a marker for an output, or a constant.
-
-    When what was saved is exactly the op's inputs (``a * b`` saves ``a, b``) the edge tuple is shared.
-    """
-    resolved = []
-    shared = len(values) == len(parents)
-    count = len(arrays)
-    for i, value in enumerate(values):
-        if i < count and arrays[i] is value and parents[i] is not None:  # the common case: input i itself
-            resolved.append(parents[i])
-            continue
-        shared = False
-        if value is None or type(value) in _SCALARS or isinstance(value, Tensor):
-            resolved.append(value)  # Python scalars, tensors and other constants stay as they are
-            continue
-        found = None
-        for parent, array in zip(parents, arrays, strict=True):
-            if array is value and parent is not None:
-                found = parent
-                break
-        if found is None:
-            for index, out in enumerate(outs):
-                if out is value:
-                    found = _OUTPUT_MARKERS[index] if index < 8 else _SavedOutput(index)
-                    ctx._outputs = outs
-                    break
-        if found is None:
-            found = Tensor._make(_ensure_array(value), None, 0) if hasattr(value, "shape") else value
-        resolved.append(found)
-    if shared:
-        return parents
-    if len(resolved) == 1 and resolved[0] is _ONLY_FIRST_OUTPUT[0]:
-        return _ONLY_FIRST_OUTPUT
-    return tuple(resolved)
 
 
 def _named_error(name: str, exc: Exception, args: tuple[Any, ...]) -> Exception:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from .backend import array_module, device_of, normalize_device, to_device
+from . import backend as _backend
+from .backend import array_module, device_of, is_gpu_array, normalize_device, to_device
 from .errors import DTypeError, GraphError
 
 DEFAULT_DTYPE = np.float32
@@ -28,9 +29,30 @@ def _as_array(data: Any, dtype: Any, device: str | None) -> Any:
             array = array.astype(DEFAULT_DTYPE)
         elif array.dtype.kind in "iu":
             array = array.astype(np.int64)
+    if device is None and _backend._default_device != "cpu" and not is_gpu_array(array):
+        device = _backend._default_device  # set_default_device('cuda'): host data goes to the GPU, as in torch
     if device is not None:
         array = to_device(array, device)
     return array
+
+
+class _Size(int):
+    """The element count (an int, NumPy's ``x.size``) that, called, answers like ``torch.Tensor.size``."""
+
+    shape: tuple[int, ...]
+
+    def __new__(cls, count: int, shape: tuple[int, ...]) -> _Size:
+        self = super().__new__(cls, count)
+        self.shape = shape
+        return self
+
+    def __call__(self, dim: int | None = None) -> Any:
+        if dim is None:
+            return self.shape
+        ndim = len(self.shape)
+        if not -ndim <= dim < ndim:
+            raise IndexError(f"size: dimension {dim} is out of range for a tensor with {ndim} dimensions")
+        return int(self.shape[dim])
 
 
 class Tensor:
@@ -41,9 +63,9 @@ class Tensor:
 
     The other attributes: ``requires_grad`` (whether ops on it are recorded; only floating tensors can),
     ``grad`` (the gradient a leaf has accumulated by :meth:`backward`, or None) and ``grad_fn`` (the tape node
-    of the op that made it, None for a leaf).  Axes are called ``axis`` and ``keepdims`` as in NumPy where
-    PyTorch says ``dim`` and ``keepdim``; the operators (``+ - * / ** @``, comparisons, ``x[index]``) call the
-    op functions of :mod:`tapegrad.autograd`.
+    of the op that made it, None for a leaf).  Methods take PyTorch's ``dim``/``keepdim`` and NumPy's
+    ``axis``/``keepdims`` alike; the methods and operators (``+ - * / ** @``, comparisons, ``x[index]``) are the
+    op functions of :mod:`tapegrad.autograd`, installed on this class from the ops' declarations.
     """
 
     __slots__ = ("data", "requires_grad", "grad", "grad_fn", "_output_index", "_hooks", "__weakref__")
@@ -88,12 +110,10 @@ class Tensor:
         return self.data.dtype
 
     @property
-    def size(self) -> int:
-        """The number of elements (``numel()``).
-
-        Unlike ``torch.Tensor.size()``, which returns the shape, this is NumPy's ``size``: see :attr:`shape`.
-        """
-        return int(self.data.size)
+    def size(self) -> _Size:
+        """``x.size()`` is the shape and ``x.size(d)`` one extent, as in torch; ``x.size`` alone is still NumPy's
+        element count (an int, the same as :meth:`numel`), so code of either habit keeps working."""
+        return _Size(self.data.size, self.data.shape)
 
     @property
     def device(self) -> str:
@@ -158,14 +178,6 @@ class Tensor:
         """This tensor on the GPU (needs CuPy and a GPU); differentiable, see :meth:`to`."""
         return self.to("cuda")
 
-    def astype(self, dtype: Any) -> Tensor:
-        """A copy converted to ``dtype`` (NumPy's name; ``torch.Tensor.to(dtype)``).
-
-        A cast to a float dtype passes gradients back (converted to the original dtype); a cast to an integer or
-        bool dtype is cut from the graph.  See :func:`~tapegrad.autograd.cast`.
-        """
-        return _ops.cast(self, dtype)
-
     def float(self) -> Tensor:
         """Convert to float32 (``torch.Tensor.float``), differentiably."""
         return self.astype(np.float32)
@@ -179,7 +191,12 @@ class Tensor:
         return self.astype(np.int64)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        array = self.numpy()
+        if self.device != "cpu":  # as torch: no silent copy from the GPU (a synchronisation) in np.asarray(t)
+            raise TypeError(
+                f"can't convert a {self.device} tensor to a NumPy array implicitly: use .numpy() or .cpu() to copy "
+                "it to the host first"
+            )
+        array = self.data
         return array if dtype is None else array.astype(dtype)
 
     # ----------------------------------------------------------------- autograd
@@ -271,232 +288,11 @@ class Tensor:
 
     __hash__ = object.__hash__
 
-    # ----------------------------------------------------------------- arithmetic
-    def __add__(self, other: Any) -> Tensor:
-        return _ops.add(self, other)
-
-    def __radd__(self, other: Any) -> Tensor:
-        return _ops.add(other, self)
-
-    def __sub__(self, other: Any) -> Tensor:
-        return _ops.sub(self, other)
-
-    def __rsub__(self, other: Any) -> Tensor:
-        return _ops.sub(other, self)
-
-    def __mul__(self, other: Any) -> Tensor:
-        return _ops.mul(self, other)
-
-    def __rmul__(self, other: Any) -> Tensor:
-        return _ops.mul(other, self)
-
-    def __truediv__(self, other: Any) -> Tensor:
-        return _ops.div(self, other)
-
-    def __rtruediv__(self, other: Any) -> Tensor:
-        return _ops.div(other, self)
-
-    def __pow__(self, other: Any) -> Tensor:
-        return _ops.pow(self, other)
-
-    def __rpow__(self, other: Any) -> Tensor:
-        return _ops.pow(other, self)
-
-    def __matmul__(self, other: Any) -> Tensor:
-        return _ops.matmul(self, other)
-
-    def __rmatmul__(self, other: Any) -> Tensor:
-        return _ops.matmul(other, self)
-
-    def __neg__(self) -> Tensor:
-        return _ops.neg(self)
-
     def __pos__(self) -> Tensor:
         return self
 
-    def __abs__(self) -> Tensor:
-        return _ops.abs(self)
-
-    # comparisons: no gradient, boolean results
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _ops.eq(self, other)
-
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _ops.ne(self, other)
-
-    def __lt__(self, other: Any) -> Tensor:
-        return _ops.lt(self, other)
-
-    def __le__(self, other: Any) -> Tensor:
-        return _ops.le(self, other)
-
-    def __gt__(self, other: Any) -> Tensor:
-        return _ops.gt(self, other)
-
-    def __ge__(self, other: Any) -> Tensor:
-        return _ops.ge(self, other)
-
-    def __getitem__(self, index: Any) -> Tensor:
-        return _ops.getitem(self, index)
-
-    # ----------------------------------------------------------------- methods mirroring torch.Tensor
-    def exp(self) -> Tensor:
-        """Elementwise ``e ** x``; see :func:`~tapegrad.autograd.exp`."""
-        return _ops.exp(self)
-
-    def log(self) -> Tensor:
-        """Elementwise natural logarithm; see :func:`~tapegrad.autograd.log`."""
-        return _ops.log(self)
-
-    def sqrt(self) -> Tensor:
-        """Elementwise square root; see :func:`~tapegrad.autograd.sqrt`."""
-        return _ops.sqrt(self)
-
-    def abs(self) -> Tensor:
-        """Elementwise absolute value; see :func:`~tapegrad.autograd.abs`."""
-        return _ops.abs(self)
-
-    def relu(self) -> Tensor:
-        """Elementwise ``max(x, 0)``; see :func:`~tapegrad.autograd.relu`."""
-        return _ops.relu(self)
-
-    def sigmoid(self) -> Tensor:
-        """Elementwise logistic function; see :func:`~tapegrad.autograd.sigmoid`."""
-        return _ops.sigmoid(self)
-
-    def tanh(self) -> Tensor:
-        """Elementwise hyperbolic tangent; see :func:`~tapegrad.autograd.tanh`."""
-        return _ops.tanh(self)
-
-    def clip(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - torch's names
-        """Limit every element to ``[min, max]`` (also ``clamp``); see :func:`~tapegrad.autograd.clip`."""
-        return _ops.clip(self, min, max)
-
-    clamp = clip
-
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        """Sum over ``axis`` (torch's ``dim``); see :func:`~tapegrad.autograd.sum`."""
-        return _ops.sum(self, axis, keepdims)
-
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        """Mean over ``axis`` (torch's ``dim``); see :func:`~tapegrad.autograd.mean`."""
-        return _ops.mean(self, axis, keepdims)
-
-    def var(self, axis: Any = None, keepdims: bool = False, correction: int = 1) -> Tensor:
-        """Variance over ``axis``, unbiased unless ``correction=0``; see :func:`~tapegrad.autograd.var`."""
-        return _ops.var(self, axis, keepdims, correction)
-
-    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        """Largest value over ``axis`` (values only, like ``torch.amax``); see :func:`~tapegrad.autograd.max`."""
-        return _ops.max(self, axis, keepdims)
-
-    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        """Smallest value over ``axis`` (values only, like ``torch.amin``); see :func:`~tapegrad.autograd.min`."""
-        return _ops.min(self, axis, keepdims)
-
-    def argmax(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        """Index of the first largest value, int64; see :func:`~tapegrad.autograd.argmax`."""
-        return _ops.argmax(self, axis, keepdims)
-
-    def argmin(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        """Index of the first smallest value, int64; see :func:`~tapegrad.autograd.argmin`."""
-        return _ops.argmin(self, axis, keepdims)
-
-    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        """Stable ``log(sum(exp(x)))`` over ``axis``; see :func:`~tapegrad.autograd.logsumexp`."""
-        return _ops.logsumexp(self, axis, keepdims)
-
-    def softmax(self, axis: int = -1) -> Tensor:
-        """Softmax along ``axis`` (torch's ``dim``); see :func:`~tapegrad.autograd.softmax`."""
-        return _ops.softmax(self, axis)
-
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        """Log-softmax along ``axis`` (torch's ``dim``); see :func:`~tapegrad.autograd.log_softmax`."""
-        return _ops.log_softmax(self, axis)
-
-    def reshape(self, *shape: Any) -> Tensor:
-        """The same elements in a new shape, ``x.reshape(2, 3)`` or ``x.reshape((2, 3))``.
-
-        See :func:`~tapegrad.autograd.reshape`.
-        """
-        return _ops.reshape(self, _shape_args(shape))
-
-    def view(self, *shape: Any) -> Tensor:
-        """The same as :meth:`reshape` (PyTorch's name); see :func:`~tapegrad.autograd.reshape`.
-
-        The result is not guaranteed to share memory with ``self``, and writing through it is not supported.
-        """
-        return _ops.reshape(self, _shape_args(shape))
-
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        """Merge axes ``start_dim`` to ``end_dim`` into one; see :func:`~tapegrad.autograd.flatten`."""
-        return _ops.flatten(self, start_dim, end_dim)
-
-    def transpose(self, *axes: Any) -> Tensor:
-        """Reverse all axes, swap two (``x.transpose(0, 1)``, as in torch) or apply an order.
-
-        See :func:`~tapegrad.autograd.transpose`.
-        """
-        return _ops.transpose(self, *axes)
-
-    def permute(self, *axes: Any) -> Tensor:
-        """Reorder the axes, ``x.permute(0, 2, 1)`` or ``x.permute((0, 2, 1))``.
-
-        See :func:`~tapegrad.autograd.permute`.
-        """
-        return _ops.permute(self, _shape_args(axes))
-
-    def expand(self, *shape: Any) -> Tensor:
-        """Broadcast to ``shape``, -1 keeping a size (``torch.Tensor.expand``).
-
-        See :func:`~tapegrad.autograd.expand`.
-        """
-        return _ops.expand(self, _shape_args(shape))
-
-    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
-        """Broadcast to ``shape`` with NumPy's rules; see :func:`~tapegrad.autograd.broadcast_to`."""
-        return _ops.broadcast_to(self, tuple(shape))
-
-    def squeeze(self, axis: Any = None) -> Tensor:
-        """Remove axes of size 1 (all, or those in ``axis``); see :func:`~tapegrad.autograd.squeeze`."""
-        return _ops.squeeze(self, axis)
-
-    def unsqueeze(self, axis: int) -> Tensor:
-        """Insert an axis of size 1 at ``axis``; see :func:`~tapegrad.autograd.unsqueeze`."""
-        return _ops.unsqueeze(self, axis)
-
-    def pad(self, pad_width: Any, value: float = 0.0) -> Tensor:
-        """Constant padding, ``numpy.pad`` style; see :func:`~tapegrad.autograd.pad`."""
-        return _ops.pad(self, pad_width, value)
-
-    def split(self, split_size_or_sections: Any, axis: int = 0) -> tuple[Tensor, ...]:
-        """Cut into chunks along ``axis`` (``torch.split``); see :func:`~tapegrad.autograd.split`."""
-        return _ops.split(self, split_size_or_sections, axis)
-
-    def softplus(self, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-        """Elementwise smooth ReLU; see :func:`~tapegrad.autograd.softplus`."""
-        return _ops.softplus(self, beta, threshold)
-
-    def maximum(self, other: Any) -> Tensor:
-        """Elementwise larger of ``self`` and ``other`` (ties share the gradient).
-
-        See :func:`~tapegrad.autograd.maximum`.
-        """
-        return _ops.maximum(self, other)
-
-    def minimum(self, other: Any) -> Tensor:
-        """Elementwise smaller of ``self`` and ``other`` (ties share the gradient).
-
-        See :func:`~tapegrad.autograd.minimum`.
-        """
-        return _ops.minimum(self, other)
-
-
-def _shape_args(shape: tuple[Any, ...]) -> tuple[int, ...]:
-    """Accept both ``t.reshape(2, 3)`` and ``t.reshape((2, 3))``."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(shape[0])
-    return tuple(shape)
+    # The ops' methods and operators (x.sum(), x + y, x[i], ...) are not written here: each op declares them
+    # (``Function.names``/``method``/``operators``) and tapegrad.autograd.ops installs them on this class.
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, device: Any = None) -> Tensor:

@@ -24,7 +24,7 @@ from typing import Any
 import graphviz
 from tapegrad.autograd import Tensor, enable_grad
 from tapegrad.autograd.errors import GraphError
-from tapegrad.autograd.function import Context, _SavedOutput
+from tapegrad.autograd.function import Context
 
 _OP_STYLE = {"shape": "box", "style": "filled", "fillcolor": "lightgrey", "fontname": "Helvetica"}
 _LEAF_STYLE = {"shape": "box", "style": "filled,rounded", "fillcolor": "lightblue", "fontname": "Helvetica"}
@@ -177,11 +177,8 @@ def _param_scope(name: str | None) -> str | None:
 
 
 def _draw_saved(dot: graphviz.Digraph, node: Context, edge: Any) -> None:
-    saved = node._saved if node._saved is not None else list(node._to_save)
-    for j, value in enumerate(saved):
-        if isinstance(value, _SavedOutput):
-            shape = node.output_meta[value.index][0]
-        elif hasattr(value, "shape"):
+    for j, value in enumerate(node.retained):
+        if hasattr(value, "shape"):
             shape = tuple(value.shape)
         else:
             continue

@@ -16,7 +16,9 @@ Guided backpropagation (Springenberg et al., 2015) masks by both: ``g * (x > 0) 
 saliency (Simonyan et al., 2014) is the ordinary backward everywhere.  So the three methods share this table
 and differ only at the ReLU.
 
-An op that is neither linear nor a known activation has no agreed projection rule; rather than guessing, the
+The table is generated: each ``Function`` declares its ``projection`` kind ("linear", "rectifier",
+"leaky_rectifier", "switch" or None) beside its forward and backward, and :data:`KIND_RULES` maps a kind to
+its rules.  An op that is neither linear nor a known activation has no agreed projection rule; rather than guessing, the
 deconvnet and guided methods raise :class:`NoProjectionRule` naming it.  Users register rules for their own
 ``Function`` subclasses with :func:`register_rule`.  Saliency is the plain gradient, so it needs no rule.
 """
@@ -28,7 +30,6 @@ from typing import Any
 
 from tapegrad.autograd import Function, TapegradError
 from tapegrad.autograd.function import Context
-from tapegrad.autograd.ops import arithmetic, indexing, join, reduction, shape, unary
 from tapegrad.autograd.tensor import Tensor
 
 Rule = Callable[..., Any]
@@ -80,52 +81,18 @@ def guided_leaky_relu(ctx: Context, g: Tensor) -> Any:
     return deconvnet_leaky_relu(ctx, first)
 
 
-_TABLE: dict[type, dict[str, Rule]] = {}
+_TABLE: dict[type, dict[str, Rule]] = {}  # rules registered by users, which win over the declared kind
 _NAMED_RULES: dict[str, Rule] = {"gradient": gradient}
 
-# Linear (or piecewise-linear routing) ops of the core: their own backward is the projection rule.
-_CORE_LINEAR = (
-    arithmetic.Add,
-    arithmetic.Sub,
-    arithmetic.Neg,
-    arithmetic.Mul,
-    arithmetic.Div,
-    arithmetic.MatMul,
-    shape.Reshape,
-    shape.Transpose,
-    shape.BroadcastTo,
-    indexing.GetItem,
-    indexing.IndexAdd,
-    indexing.Pad,
-    join.Concatenate,
-    join.Split,
-    reduction.Sum,
-    reduction.Extremum,
-    unary.Cast,
-    unary.ToDevice,
-)
-# Ops of tapegrad.nn, recognised by name when first met (viz works with or without them, and whatever file of
-# tapegrad.nn defines them): linear ops walk back with their own backward, the leaky rectifier with its rules.
-_NN_LINEAR_NAMES = frozenset(
-    {
-        "Conv2d",
-        "ConvTranspose2d",
-        "Im2Col",
-        "Col2Im",
-        "MaxPool2d",
-        "MaxUnpool2d",
-        "AvgPool2d",
-        "AdaptiveAvgPool2d",
-        "BatchNorm",
-        "BatchNorm1d",
-        "BatchNorm2d",
-        "Linear",
-        "Dropout",
-        "Pad2d",
-        "ZeroPad2d",
-    }
-)
-_NN_LEAKY_NAMES = frozenset({"LeakyRelu"})
+# What each declared projection kind (``Function.projection``) does under each method.  The kind is declared on
+# the op itself, core and nn alike, so this table is complete by construction: an op that declared None, or
+# nothing (a user op), has no rule and the projection raises NoProjectionRule naming it.
+KIND_RULES: dict[str, dict[str, Rule]] = {
+    "linear": {"deconvnet": gradient, "guided": gradient},
+    "switch": {"deconvnet": gradient, "guided": gradient},  # the backward routes through the recorded switches
+    "rectifier": {"deconvnet": deconvnet_relu, "guided": guided_relu},
+    "leaky_rectifier": {"deconvnet": deconvnet_leaky_relu, "guided": guided_leaky_relu},
+}
 
 
 def register_rule(
@@ -158,33 +125,13 @@ def register_rule(
         entry[method] = rule
 
 
-def _nn_rule(function: type[Function], method: str) -> Rule | None:
-    """The built-in rule of a ``tapegrad.nn`` op (registered on first use), or None."""
-    if not function.__module__.startswith("tapegrad.nn"):
-        return None
-    if function.__name__ in _NN_LINEAR_NAMES:
-        register_rule(function, gradient, ("deconvnet", "guided"))
-    elif function.__name__ in _NN_LEAKY_NAMES:
-        register_rule(function, deconvnet_leaky_relu, "deconvnet")
-        register_rule(function, guided_leaky_relu, "guided")
-    else:
-        return None
-    return _TABLE[function].get(method)
-
-
-for _cls in _CORE_LINEAR:
-    register_rule(_cls, gradient, ("deconvnet", "guided"))
-register_rule(unary.Relu, deconvnet_relu, "deconvnet")
-register_rule(unary.Relu, guided_relu, "guided")
-
-
 def rule_for(function: type[Function], method: str) -> Rule:
     """The rule for ``function``'s nodes under ``method``; saliency falls back to the plain gradient."""
     if method not in METHODS:
         raise ValueError(f"unknown projection method {method!r}; expected one of {METHODS}")
     rule = _TABLE.get(function, {}).get(method)
-    if rule is None and function not in _TABLE:
-        rule = _nn_rule(function, method)
+    if rule is None:
+        rule = KIND_RULES.get(getattr(function, "projection", None) or "", {}).get(method)
     if rule is not None:
         return rule
     if method == "saliency":
@@ -199,6 +146,21 @@ def rule_for(function: type[Function], method: str) -> Rule:
     )
 
 
+def _functions(root: type = Function) -> list[type]:
+    found, stack = [], list(root.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        found.append(cls)
+        stack.extend(cls.__subclasses__())
+    return found
+
+
 def registered() -> dict[str, tuple[str, ...]]:
-    """Op name -> methods with a rule so far (``tapegrad.nn`` ops appear once met)."""
-    return {cls.__name__: tuple(sorted(rules)) for cls, rules in _TABLE.items()}
+    """Op name -> methods with a rule: every imported op's declared kind, and the rules users registered."""
+    table = {
+        cls.__name__: tuple(sorted(KIND_RULES[cls.projection]))
+        for cls in _functions()
+        if isinstance(cls.projection, str) and cls.projection in KIND_RULES
+    }
+    table.update({cls.__name__: tuple(sorted(rules)) for cls, rules in _TABLE.items()})
+    return table

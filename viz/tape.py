@@ -2,10 +2,9 @@
 method).
 
 The walk is ``tapegrad.autograd.grad`` with ``backward_for``: each node runs the rule the table gives for its
-op. Only the data path matters, so before a node's rule runs its ``needs_input_grad`` is narrowed to the
-inputs that depend on the image: a conv node never computes its weight gradient, a linear node never its
-``x^T g``, however the parameters were flagged.  (The flags are restored afterwards, so a retained graph is
-left as it was.)
+op. Only the data path matters, and ``grad`` itself walks only the paths from the activation to the image
+(Chainer's path pruning, in the engine): a conv node never computes its weight gradient, a linear node never
+its ``x^T g``, however the parameters were flagged.
 """
 
 from __future__ import annotations
@@ -75,20 +74,7 @@ def walk(activation: Tensor, image: Tensor, seed: Any, method: str, retain_graph
         raise GraphError("project: the chosen activation does not depend on the image it is projected onto")
 
     def backward_for(node: Context) -> Any:
-        rule = rule_for(node.function, method)
-
-        def run(ctx: Context, *grads: Tensor) -> Any:
-            original = ctx.needs_input_grad
-            ctx.needs_input_grad = tuple(
-                need and _feeds(parent, image, on_path)
-                for need, parent in zip(original, ctx.parents, strict=True)
-            )
-            try:
-                return rule(ctx, *grads)
-            finally:
-                ctx.needs_input_grad = original
-
-        return run
+        return rule_for(node.function, method)
 
     (result,) = grad(
         activation, image, grad_outputs=seed, retain_graph=retain_graph, backward_for=backward_for

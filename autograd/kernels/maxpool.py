@@ -113,7 +113,7 @@ def max_pool_scatter_numpy(values: Any, codes: Any, g: Any) -> Any:
     n, c = values.shape[:2]
     kw = g[1]
     out = xp.zeros((n, c, g[8], g[9]), dtype=values.dtype)
-    finite = bool(xp.isfinite(values).all())
+    finite = xp is np and bool(xp.isfinite(values).all())  # on a GPU the test would wait for the device
     order = _scatter_order(g)
     stores = _store_count(g)
 

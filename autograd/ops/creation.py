@@ -10,8 +10,10 @@ from typing import Any
 import numpy as np
 
 from ..backend import to_device
+from ..function import public
 from ..random import default_generator
-from ..tensor import DEFAULT_DTYPE, Tensor, _shape_args
+from ..tensor import DEFAULT_DTYPE, Tensor
+from .shape import _shape_args
 
 
 def _new(array: Any, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
@@ -21,6 +23,7 @@ def _new(array: Any, dtype: Any, device: Any, requires_grad: bool) -> Tensor:
     return Tensor(array, requires_grad=requires_grad)
 
 
+@public()
 def zeros(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros (``torch.zeros``).
 
@@ -38,11 +41,13 @@ def zeros(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: boo
     return _new(np.zeros(_shape_args(shape)), dtype, device, requires_grad)
 
 
+@public()
 def ones(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones (``torch.ones``); the parameters are those of :func:`zeros`."""
     return _new(np.ones(_shape_args(shape)), dtype, device, requires_grad)
 
 
+@public()
 def full(shape: Any, fill_value: float, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ``shape`` (an int or a sequence of ints) filled with ``fill_value`` (``torch.full``).
 
@@ -54,6 +59,7 @@ def full(shape: Any, fill_value: float, dtype: Any = None, device: Any = None, r
     return _new(np.full(shape, fill_value), dtype, device, requires_grad)
 
 
+@public()
 def empty(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor whose values are unspecified (``torch.empty``); parameters as in :func:`zeros`.
 
@@ -71,37 +77,44 @@ def _like(t: Any, fill: Any, dtype: Any, device: Any, requires_grad: bool) -> Te
     return _new(fill(t.shape), dtype if dtype is not None else t.dtype, device or t.device, requires_grad)
 
 
+@public()
 def zeros_like(t: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Zeros with the shape, device and (unless ``dtype`` is given) dtype of ``t`` (``torch.zeros_like``)."""
     return _like(t, np.zeros, dtype, device, requires_grad)
 
 
+@public()
 def ones_like(t: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Ones with the shape, device and (unless ``dtype`` is given) dtype of ``t`` (``torch.ones_like``)."""
     return _like(t, np.ones, dtype, device, requires_grad)
 
 
+@public()
 def empty_like(t: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of unspecified values (zeros, see :func:`empty`) shaped like ``t`` (``torch.empty_like``)."""
     return _like(t, np.zeros, dtype, device, requires_grad)
 
 
+@public()
 def full_like(t: Tensor, fill_value: float, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
     """``fill_value`` everywhere, shaped like ``t`` (``torch.full_like``)."""
     return _like(t, lambda shape: np.full(shape, fill_value), dtype, device, requires_grad)
 
 
+@public()
 def rand_like(t: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform draws on ``[0, 1)`` shaped like ``t`` (``torch.rand_like``)."""
     return _like(t, lambda shape: default_generator().random(shape), dtype, device, requires_grad)
 
 
+@public()
 def randn_like(t: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal draws shaped like ``t`` (``torch.randn_like``)."""
     return _like(t, lambda shape: default_generator().standard_normal(shape), dtype, device, requires_grad)
 
 
+@public()
 def arange(*args: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """Evenly spaced values: ``arange(stop)``, ``arange(start, stop)``, ``arange(start, stop, step)`` like torch.
 
@@ -114,11 +127,13 @@ def arange(*args: Any, dtype: Any = None, device: Any = None) -> Tensor:
     return _new(array, dtype or array.dtype, device, False)
 
 
+@public()
 def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None) -> Tensor:
     """An ``n`` by ``m`` (default ``n``) matrix with ones on the diagonal (``torch.eye``); float32 by default."""
     return _new(np.eye(n, m), dtype, device, False)
 
 
+@public()
 def randn(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Draws from the standard normal distribution (``torch.randn``); the parameters are those of :func:`zeros`.
 
@@ -128,11 +143,13 @@ def randn(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: boo
     return _new(default_generator().standard_normal(_shape_args(shape)), dtype, device, requires_grad)
 
 
+@public()
 def rand(*shape: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Draws uniform on ``[0, 1)`` (``torch.rand``); parameters as in :func:`zeros`, seeding as in :func:`randn`."""
     return _new(default_generator().random(_shape_args(shape)), dtype, device, requires_grad)
 
 
+@public()
 def randint(low: int, high: int | None = None, size: Any = None, dtype: Any = None, device: Any = None) -> Tensor:
     """Integers drawn uniformly from ``[low, high)`` (``torch.randint``): ``randint(high, size)`` or
     ``randint(low, high, size)``; int64 unless ``dtype`` says otherwise."""
@@ -146,6 +163,7 @@ def randint(low: int, high: int | None = None, size: Any = None, dtype: Any = No
     return _new(default_generator().integers(low, high, shape), dtype or np.int64, device, False)
 
 
+@public()
 def randint_like(t: Tensor, low: int, high: int | None = None, dtype: Any = None, device: Any = None) -> Tensor:
     """Integers from ``[low, high)`` (or ``[0, low)`` when ``high`` is omitted) shaped like ``t``."""
     if high is None:
@@ -153,6 +171,7 @@ def randint_like(t: Tensor, low: int, high: int | None = None, dtype: Any = None
     return _like(t, lambda shape: default_generator().integers(low, high, shape), dtype, device, False)
 
 
+@public()
 def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end``, both included (``torch.linspace``)."""
@@ -161,6 +180,7 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None, device: An
     return _new(np.linspace(start, end, int(steps)), dtype, device, requires_grad)
 
 
+@public()
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """A Tensor sharing ``data``'s memory when it can (a Tensor or array of the asked dtype and device), a copy
     otherwise (``torch.as_tensor``)."""
@@ -171,6 +191,7 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     return Tensor(data, dtype=dtype, device=device)
 
 
+@public()
 def from_numpy(array: np.ndarray) -> Tensor:
     """A CPU Tensor that shares memory with the NumPy ``array`` (``torch.from_numpy``): writing to one changes
     the other, and the dtype (float64 included) is kept."""

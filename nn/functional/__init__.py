@@ -3,7 +3,23 @@
 Names, argument order and defaults mirror ``torch.nn.functional``.
 """
 
-from .activation import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh  # noqa: F401
+from .activation import (  # noqa: F401
+    elu,
+    gelu,
+    hardsigmoid,
+    hardswish,
+    leaky_relu,
+    log_softmax,
+    mish,
+    relu,
+    relu6,
+    selu,
+    sigmoid,
+    silu,
+    softmax,
+    softsign,
+    tanh,
+)
 from .conv import conv2d, conv_transpose2d  # noqa: F401
 from .dropout import dropout  # noqa: F401
 from .im2col import col2im, im2col  # noqa: F401

@@ -1,38 +1,25 @@
-"""Activations: relu, leaky_relu, sigmoid, tanh, softmax, log_softmax.
+"""Activations: relu, leaky_relu, sigmoid, tanh, softmax, log_softmax, and relu6, hardsigmoid, hardswish, silu,
+mish, gelu, elu, selu, softsign.
 
-relu, sigmoid and tanh are the autograd Functions ``Relu``, ``Sigmoid`` and ``Tanh`` themselves (the deconvnet
-recognises a rectifier by its Function class); leaky_relu is its own Function ``LeakyRelu`` for that reason.
+The elementwise ones are the autograd ops themselves (each a ``Function`` declared in
+``tapegrad.autograd.ops``: the deconvnet recognises a rectifier by its declared projection kind); this module
+adds torch's functional signatures (``inplace``, softmax's ``dim`` default and ``dtype``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from tapegrad.autograd import Function, Tensor
-from tapegrad.autograd.backend import array_module
-from tapegrad.autograd.function import Context
+from tapegrad.autograd import Tensor
+from tapegrad.autograd.ops import elu, gelu, hardsigmoid, hardswish, leaky_relu, mish, selu, silu, softsign  # noqa: F401
 from tapegrad.autograd.ops import log_softmax as _log_softmax
 from tapegrad.autograd.ops import relu as _relu
+from tapegrad.autograd.ops import relu6 as _relu6
 from tapegrad.autograd.ops import sigmoid as _sigmoid
 from tapegrad.autograd.ops import softmax as _softmax
 from tapegrad.autograd.ops import tanh as _tanh
-from tapegrad.autograd.opspec import Arg, OpSpec
-
-
-class LeakyRelu(Function):
-    """x for x > 0, ``negative_slope * x`` otherwise (the gradient at 0 is the slope, as in PyTorch)."""
-
-    @staticmethod
-    def forward(ctx: Context, x: Any, negative_slope: float) -> Any:
-        xp = array_module(x)
-        positive = x > 0
-        ctx.slope = xp.where(positive, 1, negative_slope).astype(x.dtype, copy=False)
-        ctx.negative_slope = negative_slope
-        return x * ctx.slope
-
-    @staticmethod
-    def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:
-        return g * ctx.slope, None
+from tapegrad.autograd.ops._args import UNSET, either
+from tapegrad.autograd.ops.activation import LeakyRelu  # noqa: F401 - its old home; the op lives in autograd
 
 
 def relu(x: Tensor, inplace: bool = False) -> Tensor:
@@ -40,8 +27,9 @@ def relu(x: Tensor, inplace: bool = False) -> Tensor:
     return _relu(x)
 
 
-def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    return LeakyRelu.apply(x, float(negative_slope))
+def relu6(x: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6); ``inplace`` is accepted for PyTorch parity and ignored."""
+    return _relu6(x)
 
 
 def sigmoid(x: Tensor) -> Tensor:
@@ -59,21 +47,16 @@ def _softmax_dim(ndim: int, dim: int | None) -> int:
     return 0 if ndim in (0, 1, 3) else 1
 
 
-def softmax(x: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
+def softmax(x: Tensor, dim: int | None = None, dtype: Any = None, *, axis: Any = UNSET) -> Tensor:
+    dim = either("softmax", "dim", dim, "axis", axis, None)
     if dtype is not None:
         x = x.astype(dtype)
     return _softmax(x, _softmax_dim(x.ndim, dim))
 
 
-def log_softmax(x: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
+def log_softmax(x: Tensor, dim: int | None = None, dtype: Any = None, *, axis: Any = UNSET) -> Tensor:
+    dim = either("log_softmax", "dim", dim, "axis", axis, None)
     if dtype is not None:
         x = x.astype(dtype)
     return _log_softmax(x, _softmax_dim(x.ndim, dim))
 
-
-# How the op is checked (tapegrad.testing turns this into tests, the coverage table and the mutation check).
-LeakyRelu.spec = OpSpec(
-    "leaky_relu", lambda x, **kw: leaky_relu(x, **kw), "torch.nn.functional.leaky_relu",
-    inputs=(Arg(away_from=(0.0,)),),
-    kwargs={"negative_slope": 0.2}, notes="values kept 0.01 from the kink at 0",
-)

@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 from tapegrad.autograd import Context, Function, Tensor, kernels
 from tapegrad.autograd.backend import array_module
-from tapegrad.autograd.errors import ShapeError, describe
+from tapegrad.autograd.errors import ArgumentError, ShapeError, describe
 from tapegrad.autograd.opspec import OpSpec
 
-from ._utils import check_input, output_size, pair
-from .im2col import Geometry
+from ._utils import check_input
+from .geometry import Geometry, pair
 
 
 def _axis_divisor(
@@ -36,6 +36,8 @@ def _axis_divisor(
 class AvgPool2d(Function):
     """Mean over windows: sum of the strided taps times 1/divisor (an (Ho, Wo) array or a constant)."""
 
+    projection = "linear"  # for tapegrad.viz's deconvnet / guided backprop
+
     @staticmethod
     def forward(ctx: Context, x: Any, geometry: Geometry, scale: Any) -> Any:
         ctx.geometry, ctx.scale = geometry, scale
@@ -48,6 +50,8 @@ class AvgPool2d(Function):
 
 class AvgUnpool2d(Function):
     """The adjoint of ``AvgPool2d``: each output's scaled value added back onto every input of its window."""
+
+    projection = "linear"  # for tapegrad.viz's deconvnet / guided backprop
 
     @staticmethod
     def forward(ctx: Context, grad: Any, geometry: Geometry, scale: Any) -> Any:
@@ -75,27 +79,15 @@ def avg_pool2d(
     """
     op = "avg_pool2d"
     x, batched = check_input(input, op)
-    kh, kw = pair(kernel_size, "kernel_size", op, 1)
-    no_stride = stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0)
-    sh, sw = pair(kernel_size if no_stride else stride, "stride", op, 1)
-    ph, pw = pair(padding, "padding", op, 0)
-    if ph > kh // 2 or pw > kw // 2:
-        raise ValueError(f"{op}: padding {(ph, pw)} must be at most half of the kernel size {(kh, kw)}")
+    geometry = Geometry.make(op, x.shape[2:], kernel_size, stride, padding, 1, ceil_mode, input=describe(x))
     if divisor_override is not None and int(divisor_override) <= 0:
-        raise ValueError(f"{op}: divisor_override must be positive, got {divisor_override!r}")
-    h, w = x.shape[2:]
-    ho, wo = output_size(h, kh, sh, ph, 1, ceil_mode), output_size(w, kw, sw, pw, 1, ceil_mode)
-    if ho <= 0 or wo <= 0:
-        raise ShapeError(
-            f"{op}: the window {(kh, kw)} is larger than the padded input {describe(x)} with padding "
-            f"{(ph, pw)}: the output would be {ho}x{wo}"
-        )
-    geometry = Geometry(kh, kw, sh, sw, ph, pw, 1, 1, h, w, ho, wo)
+        raise ArgumentError(f"{op}: divisor_override must be positive, got {divisor_override!r}")
+    (h, w), (ho, wo) = geometry.in_hw, geometry.out_hw
     if divisor_override is not None:
         scale: Any = 1.0 / float(divisor_override)
     else:
-        rows = _axis_divisor(ho, h, kh, sh, ph, count_include_pad)
-        cols = _axis_divisor(wo, w, kw, sw, pw, count_include_pad)
+        rows = _axis_divisor(ho, h, geometry.kh, geometry.sh, geometry.ph, count_include_pad)
+        cols = _axis_divisor(wo, w, geometry.kw, geometry.sw, geometry.pw, count_include_pad)
         divisor = rows[:, None] * cols[None, :]
         if np.all(divisor == divisor.flat[0]):
             scale = 1.0 / float(divisor.flat[0])

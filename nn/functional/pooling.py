@@ -23,13 +23,13 @@ from __future__ import annotations
 from typing import Any
 
 from tapegrad.autograd import Context, Function, Tensor, kernels
-from tapegrad.autograd.backend import array_module
+from tapegrad.autograd.backend import array_module, cupyx_module
 from tapegrad.autograd.errors import ShapeError, describe
 from tapegrad.autograd.opspec import OpSpec
 
-from ._utils import check_input, output_size, pair
+from ._utils import check_input
 from .avg_pooling import AvgPool2d, AvgUnpool2d, adaptive_avg_pool2d, avg_pool2d
-from .im2col import Geometry
+from .geometry import Geometry
 
 __all__ = [
     "AvgPool2d",
@@ -68,14 +68,14 @@ class Switches:
     def flat(self) -> Any:
         """int64 indices h * W + w of each maximum in its input plane (``return_indices=True``'s indices)."""
         if self._flat is None:
-            g, codes = self.geometry, self.codes
+            geo, codes = self.geometry, self.codes
             xp = array_module(codes)
             width = self.input_hw[1]
-            rows = xp.arange(g.ho, dtype=xp.int64) * g.sh - g.ph
-            cols = xp.arange(g.wo, dtype=xp.int64) * g.sw - g.pw
+            rows = xp.arange(geo.grid_h, dtype=xp.int64) * geo.sh - geo.ph
+            cols = xp.arange(geo.grid_w, dtype=xp.int64) * geo.sw - geo.pw
             base = rows[:, None] * width + cols[None, :]
-            taps = xp.arange(g.kh * g.kw, dtype=xp.int64)
-            offsets = (taps // g.kw) * g.dh * width + (taps % g.kw) * g.dw
+            taps = xp.arange(geo.kh * geo.kw, dtype=xp.int64)
+            offsets = (taps // geo.kw) * geo.dh * width + (taps % geo.kw) * geo.dw
             self._flat = base + offsets[codes]
         return self._flat
 
@@ -91,11 +91,9 @@ class Switches:
             return kernels.max_unpool(values, flat, (h, w))
         planes = (xp.arange(n * c, dtype=xp.int64) * (h * w)).reshape(n, c, 1, 1)
         positions = (flat + planes).ravel()
-        import cupyx  # pragma: no cover - GPU only
-
-        out = xp.zeros(n * c * h * w, dtype=values.dtype)  # pragma: no cover
-        cupyx.scatter_add(out, positions, values.ravel())  # pragma: no cover
-        return out.reshape(n, c, h, w)  # pragma: no cover
+        out = xp.zeros(n * c * h * w, dtype=values.dtype)  # (the GPU path: run in CI on the emulated CuPy)
+        cupyx_module().scatter_add(out, positions, values.ravel())
+        return out.reshape(n, c, h, w)
 
     def gather(self, grad: Any) -> Any:
         """(N, C, H, W) -> (N, C, Ho, Wo): the value at each switch position (the adjoint of ``scatter``)."""
@@ -110,10 +108,10 @@ class Switches:
         return out.reshape((n, c) + flat.shape[2:])
 
 
-def _has_empty_window(g: Geometry) -> bool:
+def _has_empty_window(geo: Geometry) -> bool:
     """Whether a (dilated) window skips every input row or column, which only padding can cause."""
-    rows, cols = [False] * g.ho, [False] * g.wo
-    for i, j, (orows, ocols), _ in g.taps():
+    rows, cols = [False] * geo.grid_h, [False] * geo.grid_w
+    for i, j, (orows, ocols), _ in geo.taps():
         if j == 0:
             rows[orows] = [True] * (orows.stop - orows.start)
         if i == 0:
@@ -127,6 +125,8 @@ class MaxPool2d(Function):
     After the forward, ``ctx.switches`` holds the :class:`Switches` (``ctx.switches.flat()`` gives PyTorch's
     indices), which is what a deconvnet needs to unpool.
     """
+
+    projection = "switch"  # for tapegrad.viz's deconvnet / guided backprop
 
     @staticmethod
     def forward(ctx: Context, x: Any, geometry: Geometry, sink: list | None = None) -> Any:
@@ -146,6 +146,8 @@ class MaxPool2d(Function):
 class MaxUnpool2d(Function):
     """Scatter (N, C, Ho, Wo) values to their switch positions in (N, C, H, W); repeated positions add up."""
 
+    projection = "switch"  # for tapegrad.viz's deconvnet / guided backprop
+
     @staticmethod
     def forward(ctx: Context, x: Any, switches: Switches) -> Any:
         ctx.switches = switches
@@ -159,6 +161,8 @@ class MaxUnpool2d(Function):
 class MaxGather2d(Function):
     """Read (N, C, H, W) at the switch positions -> (N, C, Ho, Wo); the adjoint of ``MaxUnpool2d``."""
 
+    projection = "switch"  # for tapegrad.viz's deconvnet / guided backprop
+
     @staticmethod
     def forward(ctx: Context, grad: Any, switches: Switches) -> Any:
         ctx.switches = switches
@@ -167,13 +171,6 @@ class MaxGather2d(Function):
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple[Any, ...]:
         return MaxUnpool2d.apply(grad, ctx.switches), None
-
-
-def _stride(stride: Any, kernel_size: Any) -> Any:
-    """PyTorch's default: the stride is the kernel size when it is None (or an empty list)."""
-    if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0):
-        return kernel_size
-    return stride
 
 
 def max_pool2d(
@@ -193,25 +190,14 @@ def max_pool2d(
     """
     op = "max_pool2d"
     x, batched = check_input(input, op)
-    kh, kw = pair(kernel_size, "kernel_size", op, 1)
-    sh, sw = pair(_stride(stride, kernel_size), "stride", op, 1)
-    ph, pw = pair(padding, "padding", op, 0)
-    dh, dw = pair(dilation, "dilation", op, 1)
-    if ph > kh // 2 or pw > kw // 2:  # PyTorch's rule (on the undilated kernel)
-        raise ValueError(f"{op}: padding {(ph, pw)} must be at most half of the kernel size {(kh, kw)}")
-    h, w = x.shape[2:]
-    ho, wo = output_size(h, kh, sh, ph, dh, ceil_mode), output_size(w, kw, sw, pw, dw, ceil_mode)
-    if ho <= 0 or wo <= 0:
-        raise ShapeError(
-            f"{op}: the window ({kh}x{kw}, dilation {(dh, dw)}) is larger than the padded input "
-            f"{describe(x)} with padding {(ph, pw)}: the output would be {ho}x{wo}"
-        )
-    geometry = Geometry(kh, kw, sh, sw, ph, pw, dh, dw, h, w, ho, wo)
+    geometry = Geometry.make(
+        op, x.shape[2:], kernel_size, stride, padding, dilation, ceil_mode, input=describe(x)
+    )
     if _has_empty_window(geometry):
         raise ShapeError(
-            f"{op}: with kernel {(kh, kw)}, dilation {(dh, dw)} and padding {(ph, pw)} some windows over "
-            f"{describe(x)} contain only padding (their maximum would be -inf and their index point outside "
-            "the input)"
+            f"{op}: with kernel {(geometry.kh, geometry.kw)}, dilation {(geometry.dh, geometry.dw)} and padding "
+            f"{(geometry.ph, geometry.pw)} some windows over {describe(x)} contain only padding (their maximum "
+            "would be -inf and their index point outside the input)"
         )
     sink: list = []
     out = MaxPool2d.apply(x, geometry, sink=sink)
@@ -251,11 +237,8 @@ def max_unpool2d(
         raise ShapeError(f"{op}: indices {describe(raw)} must have the shape of the input {describe(x)}")
     if raw.dtype.kind not in "iu":
         raise ShapeError(f"{op}: indices must be integers, got {describe(raw)}")
-    kh, kw = pair(kernel_size, "kernel_size", op, 1)
-    sh, sw = pair(_stride(stride, kernel_size), "stride", op, 1)
-    ph, pw = pair(padding, "padding", op, 0)
-    if output_size is None:
-        h, w = (x.shape[2] - 1) * sh - 2 * ph + kh, (x.shape[3] - 1) * sw - 2 * pw + kw
+    if output_size is None:  # the image of a transposed window op without dilation or output padding
+        h, w = Geometry.make(op, x.shape[2:], kernel_size, stride, padding, transposed=True).out_hw
     else:
         size = tuple(int(s) for s in output_size)
         if len(size) not in (2, 3, 4):

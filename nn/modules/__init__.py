@@ -1,6 +1,22 @@
 """Layers as ``Module`` objects (``tapegrad.nn.Linear``, ``tapegrad.nn.Conv2d``, ...)."""
 
-from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .activation import (
+    ELU,
+    GELU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    LeakyReLU,
+    LogSoftmax,
+    Mish,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softsign,
+    Tanh,
+)
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .container import ModuleList, Sequential
 from .conv import Conv2d, ConvTranspose2d
@@ -13,6 +29,15 @@ from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, MaxUnpool2d
 from .sync_batchnorm import SyncBatchNorm
 
 __all__ = [
+    "Softsign",
+    "SiLU",
+    "ReLU6",
+    "Mish",
+    "Hardswish",
+    "Hardsigmoid",
+    "SELU",
+    "GELU",
+    "ELU",
     "AdaptiveAvgPool2d",
     "AvgPool2d",
     "BatchNorm1d",

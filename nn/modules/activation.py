@@ -1,6 +1,9 @@
-"""Activation modules: ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, LogSoftmax."""
+"""Activation modules: ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, LogSoftmax, and ReLU6, Hardsigmoid, Hardswish,
+SiLU, Mish, GELU, ELU, SELU, Softsign."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from tapegrad.autograd import Tensor
 
@@ -57,3 +60,68 @@ class Softmax(Module):
 class LogSoftmax(Softmax):
     def forward(self, x: Tensor) -> Tensor:
         return A.log_softmax(x, self.dim)
+
+
+class _Elementwise(Module):
+    """An activation without parameters: ``forward`` is its functional (``inplace`` accepted and ignored)."""
+
+    function: Any = None
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+
+    def forward(self, x: Tensor) -> Tensor:
+        return type(self).function(x)
+
+
+class ReLU6(_Elementwise):
+    function = staticmethod(A.relu6)
+
+
+class Hardsigmoid(_Elementwise):
+    function = staticmethod(A.hardsigmoid)
+
+
+class Hardswish(_Elementwise):
+    function = staticmethod(A.hardswish)
+
+
+class SiLU(_Elementwise):
+    function = staticmethod(A.silu)
+
+
+class Mish(_Elementwise):
+    function = staticmethod(A.mish)
+
+
+class SELU(_Elementwise):
+    function = staticmethod(A.selu)
+
+
+class Softsign(Module):
+    def forward(self, x: Tensor) -> Tensor:
+        return A.softsign(x)
+
+
+class GELU(Module):
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, x: Tensor) -> Tensor:
+        return A.gelu(x, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class ELU(Module):
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, x: Tensor) -> Tensor:
+        return A.elu(x, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"

@@ -11,34 +11,40 @@ from typing import Any
 import numpy as np
 
 from tapegrad.autograd import Tensor
-from tapegrad.experiment import TrainConfig, load_data
+from tapegrad.experiment import TrainConfig
 from tapegrad.experiment import evaluate as evaluate_model
 from tapegrad.experiment import train as train_model
 from tapegrad.experiment.datasets import eval_transform, with_transform
 from tapegrad.experiment.progress import on_terminal
 from tapegrad.experiment.report import ReportOptions, write_report
-from tapegrad.experiment.state import config_from_checkpoint, load_checkpoint, model_from_checkpoint
+from tapegrad.experiment.state import load_checkpoint, model_from_checkpoint
+from tapegrad.experiment.training import evaluate_splits
 from tapegrad.nn.data import DataError
-from tapegrad.nn.data.image_folder import load_image
+from tapegrad.nn.data.image_folder import UNREADABLE, load_image
+
+from .distributed import is_main_process, several_ranks
+from .heldout import checkpoint_data, evaluation_set
+from .outdir import check_picture, model_fingerprint, prepare_demo, prepare_train, save_picture
 
 
 def _say(args: argparse.Namespace, text: str) -> None:
     print(text, flush=True)
 
 
+def _epochs(n: int) -> str:
+    return f"{n} epoch" if n == 1 else f"{n} epochs"
+
+
 def _options(args: argparse.Namespace) -> ReportOptions:
     return ReportOptions(channels=args.viz_channels, top_images=args.top_images, progress=not args.quiet)
 
 
-def _print_scores(run: Any) -> dict[str, float]:
-    scores = {}
-    transform = eval_transform(run.data.mean, run.data.std)
-    for name, ds in (("validation", run.data.val), ("test", run.data.test)):
-        if ds is not None and len(ds):
-            result = evaluate_model(run.model, with_transform(ds, transform), device=run.config.device)
-            scores[name] = result["accuracy"]
-            print(f"{name} accuracy: {result['accuracy']:.1%} ({result['n']} images)", flush=True)
-    return scores
+def _print_scores(run: Any) -> dict[str, dict[str, Any]]:
+    """Evaluate the held-out splits once, print their accuracy, and return the results (the report reuses them)."""
+    results = evaluate_splits(run)
+    for name, result in results.items():
+        print(f"{name} accuracy: {result['accuracy']:.1%} ({result['n']} images)", flush=True)
+    return results
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -47,12 +53,17 @@ def demo(args: argparse.Namespace) -> int:
     config = TrainConfig(data="embedded", epochs=args.epochs or TrainConfig.epochs, seed=args.seed,
                          limit=args.limit, image_size=args.image_size, device=args.device)
     out = Path(args.out)
-    _say(args, f"tapegrad demo: training the reference CNN for {config.epochs} epochs on the embedded "
+    replacing = prepare_demo(out, args.overwrite)
+    if replacing:
+        _say(args, f"tapegrad demo: {replacing}")
+    _say(args, f"tapegrad demo: training the reference CNN for {_epochs(config.epochs)} on the embedded "
                f"shirt-vs-not-shirt set (Fashion-MNIST), writing to {out}/")
     run = train_model(config, out, progress=not args.quiet)
-    _print_scores(run)
+    if not is_main_process():  # under mpiexec rank 0 alone evaluates and reports
+        return 0
+    results = _print_scores(run)
     _say(args, "writing the report (top-9 deconvnet grids, occlusion, misclassified images, sanity) ...")
-    index = write_report(run, out, _options(args), started=started)
+    index = write_report(run, out, _options(args), started=started, results=results)
     _say(args, f"done in {time.perf_counter() - started:.0f} s. Open the report: {index.resolve()}")
     return 0
 
@@ -76,46 +87,36 @@ def train(args: argparse.Namespace) -> int:
     else:
         out = Path(args.out or "runs/train")
         config = _train_config(args)
-        _say(args, f"tapegrad train: {config.epochs} epochs on {config.data}, writing to {out}/")
+        _say(args, f"tapegrad train: {_epochs(config.epochs)} on {config.data}, writing to {out}/")
+    tidied = prepare_train(out, args.resume, args.overwrite)
+    if tidied:
+        _say(args, f"tapegrad train: {tidied}")
     run = train_model(config, out, resume=args.resume, epochs=args.epochs if args.resume else None,
                       device=args.device, progress=not args.quiet)
-    _say(args, f"checkpoint: {run.checkpoint} ({len(run.history)} epochs, "
+    if not is_main_process():  # under mpiexec rank 0 alone evaluates and reports
+        return 0
+    _say(args, f"checkpoint: {run.checkpoint} ({_epochs(len(run.history))}, "
                f"{run.train_seconds / max(len(run.history), 1):.1f} s per epoch)")
-    _print_scores(run)
+    results = _print_scores(run)
     if args.report:
-        index = write_report(run, out, _options(args), started=started)
+        index = write_report(run, out, _options(args), started=started, results=results)
         _say(args, f"report: {index.resolve()}")
     return 0
 
 
-def _checkpoint_data(state: dict[str, Any], data: str | None) -> Any:
-    config = config_from_checkpoint(state)
-    model_config = state["model_config"]
-    config.limit = None
-    config.image_size = model_config["image_size"]
-    config.channels = model_config["in_channels"] if data not in (None, "embedded", "fashion-mnist") else None
-    if data is not None:
-        config.data = data
-    loaded = load_data(config)
-    if len(loaded.classes) != model_config["num_classes"]:
-        raise DataError(f"{config.data} has {len(loaded.classes)} classes {loaded.classes}, the "
-                        f"checkpoint's model {model_config['num_classes']} ({', '.join(state['classes'])})")
-    return loaded
-
-
 def evaluate(args: argparse.Namespace) -> int:
-    """Accuracy and confusion matrix of a checkpoint on held-out data."""
+    """Accuracy and confusion matrix of a checkpoint on held-out data (every image of a plain folder)."""
     state = load_checkpoint(args.checkpoint)
     model = model_from_checkpoint(state).to(args.device)
-    data = _checkpoint_data(state, args.data)
-    split = args.split or ("test" if data.test is not None else "val")
-    dataset = data.test if split == "test" else data.val
-    if dataset is None:
-        raise DataError(f"{args.data or state['train_config']['data']} has no {split} set")
+    dataset, what = evaluation_set(state, args.data, args.split, args.match_classes_by_position)
     result = evaluate_model(model, with_transform(dataset, eval_transform(state["mean"], state["std"])),
                             device=args.device)
-    print(f"{split} accuracy: {result['accuracy']:.2%} on {result['n']} images "
-          f"(mean loss {result['loss']:.4f})")
+    if what in ("test", "val"):
+        print(f"{what} accuracy: {result['accuracy']:.2%} on {result['n']} images "
+              f"(mean loss {result['loss']:.4f})")
+    else:
+        print(f"accuracy: {result['accuracy']:.2%} on {result['n']} images ({what}; mean loss "
+              f"{result['loss']:.4f})")
     classes = state["classes"]
     width = max(len(c) for c in classes) + 2
     print("confusion (rows: true, columns: predicted):")
@@ -132,50 +133,65 @@ def _layer(model: Any, name: str) -> str:
     return name
 
 
-def _image_tensor(path: str, state: dict[str, Any]) -> np.ndarray:
+def _image_array(path: str, state: dict[str, Any]) -> np.ndarray:
     config = state["model_config"]
     try:
         image = load_image(Path(path), (config["image_size"],) * 2, config["in_channels"])
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise DataError(f"{path}: cannot read this image ({exc})") from None
-    return eval_transform(state["mean"], state["std"])(image).numpy()
+    except UNREADABLE as exc:
+        raise DataError(f"{path}: cannot read this image ({type(exc).__name__}: {exc})") from None
+    return eval_transform(state["mean"], state["std"])(image)
+
+
+def _project_strongest(
+    model: Any, x: np.ndarray, layer: str, count: int, method: str, device: str = "cpu"
+) -> tuple[Any, list[int]]:
+    """The projections of ``layer``'s ``count`` most active channels on one image, from one recorded forward pass
+    (the image repeated once per projection: each walk keeps one activation of its own copy)."""
+    from tapegrad.autograd import enable_grad
+    from tapegrad.viz import DeconvNet, GuidedBackprop, Saliency
+    from tapegrad.viz.project import LayerReached, capture, inspection_mode
+
+    images = Tensor(np.repeat(x[None], count, axis=0), requires_grad=True, device=device)
+    with inspection_mode(model), enable_grad(), capture(getattr(model, layer), stop=True) as captured:
+        try:  # the layers above this one are not needed
+            model(images)
+        except LayerReached:
+            pass
+    activation = captured[0]
+    first = activation.numpy()[0].reshape(activation.shape[1], -1)
+    channels = [int(c) for c in np.argsort(-first.max(axis=1))[:count]]
+    padded = channels + channels[-1:] * (count - len(channels))  # a layer narrower than count: repeat the last
+    projector = {"deconvnet": DeconvNet, "guided": GuidedBackprop, "saliency": Saliency}[method](model)
+    maps = projector.project(images, activation, channel=padded).maps
+    return maps[: len(channels)], channels
 
 
 def visualize(args: argparse.Namespace) -> int:
     """Deconvnet pictures of one layer: for one image, or top-9 over the held-out set."""
     from tapegrad.experiment.pictures import labelled_row
-    from tapegrad.viz import (
-        DeconvNet,
-        GuidedBackprop,
-        Saliency,
-        to_pil,
-        top_activations,
-        top_activations_grid,
-    )
+    from tapegrad.viz import to_pil, top_activations, top_activations_grid
 
     state = load_checkpoint(args.checkpoint)
-    model = model_from_checkpoint(state)
+    model = model_from_checkpoint(state).to(args.device)
     layer = _layer(model, args.layer)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    scale = max(1, 112 // state["model_config"]["image_size"])
+    fingerprint = model_fingerprint(args.checkpoint)
     if args.image:
-        x = _image_tensor(args.image, state)
-        captured: list[Any] = []
-        handle = getattr(model, layer).register_forward_hook(lambda m, i, o: captured.append(o.numpy()))
-        model(Tensor(x[None]))
-        handle.remove()
-        act = captured[0][0].reshape(captured[0].shape[1], -1)
-        channels = [int(c) for c in np.argsort(-act.max(axis=1))[: args.viz_channels]]
-        methods = {"deconvnet": DeconvNet, "guided": GuidedBackprop, "saliency": Saliency}
-        projector = methods[args.method](model)
-        maps = projector.project(x, layer, channel=channels).maps
+        path = out / f"{args.method}_{layer}_{Path(args.image).stem}.png"
+    else:
+        path = out / f"top9_{layer}_{args.method}.png"
+    check_picture(path, fingerprint, args.overwrite)  # before the work, not after it
+    scale = max(1, 112 // state["model_config"]["image_size"])
+    if args.image and not is_main_process():  # one image: rank 0's work alone
+        return 0
+    if args.image:
+        x = _image_array(args.image, state)
+        maps, channels = _project_strongest(model, x, layer, args.viz_channels, args.method, args.device)
         tiles = [to_pil(x, "minmax", scale=scale)] + [to_pil(m, "minmax", scale=scale) for m in maps]
         labels = ["input"] + [f"{layer} ch {c}" for c in channels]
-        path = out / f"{args.method}_{layer}_{Path(args.image).stem}.png"
-        labelled_row(tiles, labels).save(path)
+        save_picture(labelled_row(tiles, labels), path, fingerprint)
     else:
-        data = _checkpoint_data(state, None)
+        data = checkpoint_data(state, None, by_position=True)  # top-9 does not use the labels
         held = data.test if data.test is not None else data.val
         dataset = with_transform(held, eval_transform(state["mean"], state["std"]))
         if args.top_images:
@@ -186,9 +202,10 @@ def visualize(args: argparse.Namespace) -> int:
         width = module.weight.shape[0] if hasattr(module, "weight") else None
         channels = list(range(args.viz_channels if width is None else min(args.viz_channels, width)))
         result = top_activations(model, dataset, layer, channels=channels, progress=not args.quiet and on_terminal(),
-                                 method=args.method)
-        path = out / f"top9_{layer}_{args.method}.png"
-        top_activations_grid(result, scale=scale).save(path)
+                                 method=args.method, distributed=several_ranks())  # sharded under mpiexec
+        if not is_main_process():
+            return 0
+        save_picture(top_activations_grid(result, scale=scale), path, fingerprint)
     print(f"wrote {path}")
     return 0
 
@@ -203,14 +220,14 @@ def graph(args: argparse.Namespace) -> int:
     x = Tensor(np.zeros((1, config["in_channels"], config["image_size"], config["image_size"]), np.float32))
     drawing = draw_model(model, x, direction="forward" if args.forward else "backward")
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".dot":
+        out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(drawing.source)
     elif shutil.which("dot") is None:
         raise OSError(f"--out {out}: rendering needs Graphviz's dot (apt-get install graphviz); "
                       "or ask for DOT text with --out graph.dot")
     else:
-        render_graph(drawing, out)
+        out = render_graph(drawing, out)  # it adds .svg to a name without a suffix
     print(f"wrote {out}")
     return 0
 

@@ -2,7 +2,8 @@
 
 Only the standard library is imported at the top, so that ``--help`` and usage errors answer at once.
 Bad arguments exit with status 2 (argparse's usage line); bad data, a missing file or any tapegrad error
-print one ``tapegrad: error: ...`` line and exit with status 1, never a traceback.
+print ``tapegrad: error: ...`` (one line, or the whole of a multi-line message) and exit with status 1, never
+a traceback; an interrupted run exits with 130.  docs/cli.md lists what each sub-command refuses.
 """
 
 from __future__ import annotations
@@ -24,12 +25,29 @@ def _positive(text: str) -> int:
     return value
 
 
+def _threads_count(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 1024:
+        raise argparse.ArgumentTypeError(f"must be 0 (leave the thread settings as they are) or a number of "
+                                         f"threads from 1 to 1024, got {text}")
+    return value
+
+
+def _image_size(text: str) -> int:
+    value = int(text)
+    if not 8 <= value <= 4096:  # 4096^2 x 3 floats per image is already 200 MB
+        raise argparse.ArgumentTypeError(f"must be between 8 and 4096 pixels, got {text}")
+    return value
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to compute (default cpu)")
-    p.add_argument("--threads", type=int, default=None,
+    p.add_argument("--threads", type=_threads_count, default=None,
                    help="threads for tapegrad's kernels (default: TAPEGRAD_NUM_THREADS, else the cores up to 8); "
                    "BLAS runs one thread per call, faster for this small network; 0 = leave both as they are")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--distributed", action="store_true",
+                   help="run as one rank of an MPI job (automatic under mpiexec/srun with several ranks)")
 
 
 def _viz_options(p: argparse.ArgumentParser) -> None:
@@ -52,7 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.add_argument("--limit", type=_positive, default=None,
                       help="use only N training images and at most N validation/test images (a quick check)")
-    demo.add_argument("--image-size", type=_positive, default=None, help="resize the images (default 28)")
+    demo.add_argument("--image-size", type=_image_size, default=None, help="resize the images (default 28)")
+    demo.add_argument("--overwrite", action="store_true",
+                      help="replace a run in --out that is not the demo's (its own earlier output is replaced "
+                      "anyway)")
     _viz_options(demo)
     _common(demo)
 
@@ -60,12 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Train the reference CNN. DATA is 'embedded', 'fashion-mnist' or a "
                            "folder with one sub-folder per class (or train/ val/ test/ folders of such).")
     train.add_argument("--data", default="embedded", help="embedded | fashion-mnist | DIR (default embedded)")
-    train.add_argument("--image-size", type=_positive, default=None,
+    train.add_argument("--image-size", type=_image_size, default=None,
                        help="resize images to N x N (default: 28 for Fashion-MNIST data, 224 for folders)")
     train.add_argument("--channels", type=int, choices=(1, 3), default=None,
                        help="1 = grey, 3 = colour (default: 1 for Fashion-MNIST, 3 for folders)")
     train.add_argument("--epochs", type=_positive, default=None, help="epochs (default 25)")
-    train.add_argument("--batch-size", type=_positive, default=None, help="batch size (default 32)")
+    train.add_argument("--batch-size", type=_positive, default=None,
+                       help="batch size per process (default 32); under mpiexec -n N the global batch is "
+                       "N x this")
     train.add_argument("--lr", type=float, default=None, help="learning rate (default 3e-3)")
     train.add_argument("--optimizer", choices=("sgd", "adam", "adamw"), default=None, help="default adamw")
     train.add_argument("--weight-decay", type=float, default=None)
@@ -76,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", metavar="CKPT", default=None,
                        help="continue the run saved in CKPT (its settings are used; --epochs may extend it)")
     train.add_argument("--out", default=None, help="output folder (default runs/train, or the checkpoint's)")
+    train.add_argument("--overwrite", action="store_true",
+                       help="replace the run (checkpoint and report) already in --out; without it train refuses "
+                       "such a folder unless --resume continues that run")
     train.add_argument("--report", action="store_true", help="also write the HTML report with visualisations")
     _viz_options(train)
     _common(train)
@@ -84,7 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--checkpoint", required=True)
     evaluate.add_argument("--data", default=None, help="default: the data the checkpoint was trained on")
     evaluate.add_argument("--split", choices=("val", "test"), default=None,
-                          help="default: test when the data has a test set, else val")
+                          help="default: test when the data has a test set, else val (a folder without val/ "
+                          "or test/ parts is scored whole)")
+    evaluate.add_argument("--match-classes-by-position", action="store_true",
+                          help="score class folders whose names differ from the checkpoint's classes by their "
+                          "sorted position (without it, different names are an error)")
     _common(evaluate)
 
     visualize = sub.add_parser("visualize", help="deconvnet pictures of one layer of a checkpoint")
@@ -95,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
                            "held-out set)")
     visualize.add_argument("--method", choices=("deconvnet", "guided", "saliency"), default="deconvnet")
     visualize.add_argument("--out", default="runs/visualize", help="output folder (default runs/visualize)")
+    visualize.add_argument("--overwrite", action="store_true",
+                           help="replace a picture of the same name made from another checkpoint")
     _viz_options(visualize)
     _common(visualize)
 
@@ -140,24 +172,30 @@ def _run(args: argparse.Namespace) -> int:
     """Run the sub-command; tapegrad's, the data's and the file system's errors become one line."""
     from tapegrad.autograd.errors import TapegradError
 
-    from . import commands
+    from . import commands, distributed
+    from .outdir import folder_of, removed_if_empty_on_failure
 
     try:
-        if args.device == "cuda":
-            from tapegrad.autograd import gpu_available
+        with removed_if_empty_on_failure(folder_of(args)):
+            if distributed.wanted(args):
+                distributed.setup(args)
+            if args.device == "cuda":
+                from tapegrad.autograd import gpu_available
 
-            if not gpu_available():
-                raise OSError("--device cuda: no usable GPU (CuPy is not installed or sees no device); "
-                              "install it with `pip install tapegrad[gpu]` or use --device cpu")
-        return getattr(commands, args.command)(args)
+                if not gpu_available():
+                    raise OSError("--device cuda: no usable GPU (CuPy is not installed or sees no device); "
+                                  "install it with `pip install tapegrad[gpu]` or use --device cpu")
+            return getattr(commands, args.command)(args)
     except KeyboardInterrupt:
-        print("tapegrad: interrupted (the last finished epoch's checkpoint is intact; continue with "
-              "--resume)", file=sys.stderr)
-        return 130
+        return distributed.fail("tapegrad: interrupted (the last finished epoch's checkpoint is intact; continue "
+                                "with --resume)", 130)
     except (TapegradError, OSError, ValueError, ArithmeticError, KeyError, RuntimeError, MemoryError) as exc:
         message = str(exc) if not isinstance(exc, KeyError) else f"missing entry {exc}"
-        print(f"tapegrad: error: {message}".splitlines()[0], file=sys.stderr)
-        return 1
+        return distributed.fail(f"tapegrad: error: {message}", 1)  # whole: a state_dict error lists every key
+    except Exception as exc:  # noqa: BLE001 - a bug of ours still gets one line, not a traceback
+        return distributed.fail(f"tapegrad: error: internal error ({type(exc).__name__}: {exc}); this is a bug in "
+                                "tapegrad, please report it with the command that caused it", 1)
+
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -19,11 +19,12 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from tapegrad.autograd import Tensor, manual_seed, no_grad
+from tapegrad.autograd import manual_seed, no_grad
 from tapegrad.autograd.random import get_rng_state, set_rng_state
 from tapegrad.nn import F, optim
 from tapegrad.nn.data import DataLoader
 
+from . import parallel
 from .config import TrainConfig
 from .datasets import Data, eval_transform, load_data, train_transform, with_transform
 from .model import ReferenceCNN
@@ -74,7 +75,19 @@ def evaluate(model: Any, dataset: Any, batch_size: int = 256, device: str = "cpu
             "predictions": pred, "labels": t, "probabilities": p, "confusion": confusion}
 
 
+def evaluate_splits(run: RunResult) -> dict[str, dict[str, Any]]:
+    """``evaluate`` on the run's validation and test sets (those it has), each once: the report and the command
+    line's printed scores share these results."""
+    transform = eval_transform(run.data.mean, run.data.std)
+    results = {}
+    for name, ds in (("validation", run.data.val), ("test", run.data.test)):
+        if ds is not None and len(ds):
+            results[name] = evaluate(run.model, with_transform(ds, transform), device=run.config.device)
+    return results
+
+
 def _epoch(model: Any, loader: DataLoader, optimizer: Any, config: TrainConfig, bar: Any) -> dict[str, float]:
+    ranks = parallel.world()[1]
     model.train()
     total_loss, correct, seen, start = 0.0, 0, 0, time.perf_counter()
     for x, y in loader:
@@ -92,8 +105,9 @@ def _epoch(model: Any, loader: DataLoader, optimizer: Any, config: TrainConfig, 
         correct += int((logits.data.argmax(axis=1) == y.data).sum())
         seen += n
         rate = seen / max(time.perf_counter() - start, 1e-9)
-        bar.update(n)
+        bar.update(n * ranks)
         bar.set_postfix(loss=f"{total_loss / seen:.3f}", acc=f"{correct / seen:.3f}", img_s=f"{rate:.0f}")
+    total_loss, correct, seen = parallel.sum_over_ranks(total_loss, correct, seen)  # the metrics of all ranks
     return {"train_loss": total_loss / seen, "train_accuracy": correct / seen,
             "images_per_second": seen / max(time.perf_counter() - start, 1e-9)}
 
@@ -122,10 +136,11 @@ def train(config: TrainConfig | None, out: str | Path, resume: str | Path | None
     manual_seed(config.seed)
     data = load_data(config)
     model = ReferenceCNN(data.channels, len(data.classes), data.image_size, config.dropout).to(config.device)
+    net = parallel.wrap(model)  # DistributedDataParallel under mpiexec; the model itself otherwise
     optimizer = make_optimizer(config, model.parameters())
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
     augmented = with_transform(data.train, train_transform(config, data))
-    loader = DataLoader(augmented, batch_size=config.batch_size, shuffle=True, seed=config.seed)
+    loader = parallel.train_loader(augmented, config.batch_size, config.seed)
     val = with_transform(data.val, eval_transform(data.mean, data.std))
     history: list[dict[str, float]] = []
     start_epoch, seconds = 0, 0.0
@@ -141,14 +156,15 @@ def train(config: TrainConfig | None, out: str | Path, resume: str | Path | None
     bars = progress and on_terminal()  # off a terminal: one line per epoch instead of carriage-return updates
     for epoch in range(start_epoch, config.epochs):
         began = time.perf_counter()
-        with tqdm(total=len(loader.dataset), desc=f"epoch {epoch + 1}/{config.epochs}", unit="img",
-                  disable=not bars, leave=True, dynamic_ncols=True) as bar:
-            record = _epoch(model, loader, optimizer, config, bar)
+        parallel.start_epoch(loader, epoch, config.seed)
+        with tqdm(total=parallel.global_images(loader), desc=f"epoch {epoch + 1}/{config.epochs}", unit="img",
+                  disable=not bars or not parallel.is_main_process(), leave=True, dynamic_ncols=True) as bar:
+            record = _epoch(net, loader, optimizer, config, bar)
             record["lr"] = float(optimizer.param_groups[0]["lr"])
             scheduler.step()
             if val is not None and len(val):
-                result = evaluate(model, val, device=config.device)
-                record.update(val_loss=result["loss"], val_accuracy=result["accuracy"])
+                loss, accuracy = parallel.evaluate_over_ranks(evaluate, model, val, config.device)
+                record.update(val_loss=loss, val_accuracy=accuracy)
                 bar.set_postfix(loss=f"{record['train_loss']:.3f}", acc=f"{record['train_accuracy']:.3f}",
                                 val_acc=f"{record['val_accuracy']:.3f}",
                                 img_s=f"{record['images_per_second']:.0f}")
@@ -156,20 +172,15 @@ def train(config: TrainConfig | None, out: str | Path, resume: str | Path | None
         record["seconds"] = time.perf_counter() - began
         seconds += record["seconds"]
         history.append(record)
-        if progress and not bars:
+        if progress and not bars and parallel.is_main_process():
             print(epoch_line(record, config.epochs), flush=True)
-        save_checkpoint(path, model_config=model.config, train_config=config.to_dict(), classes=data.classes,
-                        mean=data.mean, std=data.std, model=model.state_dict(),
-                        optimizer=optimizer.state_dict(),
-                        scheduler=scheduler.state_dict(), epoch=epoch + 1, rng=get_rng_state(),
-                        history=history, seconds=seconds, data_description=data.description)
+        if parallel.is_main_process():  # one writer, rank 0 (atomically: see nn.save)
+            save_checkpoint(path, model_config=model.config, train_config=config.to_dict(), classes=data.classes,
+                            mean=data.mean, std=data.std, model=model.state_dict(),
+                            optimizer=optimizer.state_dict(),
+                            scheduler=scheduler.state_dict(), epoch=epoch + 1, rng=get_rng_state(),
+                            history=history, seconds=seconds, data_description=data.description)
         if on_epoch is not None:
             on_epoch(epoch + 1, record)
     model.eval()
     return RunResult(model, data, config, history, path, seconds)
-
-
-def predict_batches(model: Any, images: np.ndarray, mean: list[float], std: list[float]) -> Tensor:
-    """uint8 images (N x H x W or N x H x W x C) -> the normalised N x C x H x W Tensor the model reads."""
-    transform = eval_transform(mean, std)
-    return Tensor(np.stack([transform(im).numpy() for im in images]))
