@@ -8,7 +8,7 @@ tensor([2., 4., 6.])
 """
 
 from . import ops
-from .backend import array_module, gpu_available
+from .backend import array_module, get_default_device, gpu_available, set_default_device
 from .engine import backward, grad
 from .errors import DeviceError, DTypeError, GraphError, ShapeError, TapegradError
 from .function import Context, Function
@@ -20,8 +20,8 @@ from .tensor import Tensor, tensor
 
 __all__ = [
     "Context", "DTypeError", "DeviceError", "Function", "GradcheckError", "GraphError", "ShapeError",
-    "TapegradError", "Tensor", "array_module", "backward", "enable_grad", "gpu_available", "grad",
-    "gradcheck", "gradgradcheck", "is_grad_enabled", "manual_seed", "no_grad", "ops", "set_grad_enabled",
-    "tensor",
+    "TapegradError", "Tensor", "array_module", "backward", "enable_grad", "get_default_device", "gpu_available",
+    "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "manual_seed", "no_grad", "ops", "set_default_device",
+    "set_grad_enabled", "tensor",
     *ops.__all__,
 ]

@@ -13,6 +13,11 @@ class ShapeError(TapegradError, ValueError):
     """An op got shapes it cannot work with."""
 
 
+class ArgumentError(TapegradError, TypeError, ValueError):
+    """An op or layer got an argument of the wrong kind or value (a kernel size that is not an int or a pair,
+    a zero stride); both a TypeError and a ValueError, so one type covers every such mistake."""
+
+
 class DTypeError(TapegradError, TypeError):
     """An op got a dtype it cannot work with."""
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from . import backend as _backend
 from .backend import device_of
 from .errors import DeviceError, DTypeError, GraphError, ShapeError, TapegradError, describe
 from .grad_mode import _state as _grad_state
@@ -325,7 +326,7 @@ class Function:
                 arrays.append(arg)
                 all_tensors = False
             bit <<= 1
-        if "cupy" in _modules:
+        if _backend._cupy is not None or "cupy" in _modules:  # a GPU module (real or emulated) is loaded
             _check_same_device(cls.__name__, args)
         needs = _NEEDS_CACHE.get((mask << 8) | len(args))
         ctx = Context(cls, needs or _needs_tuple(mask, len(args)), mask != 0)

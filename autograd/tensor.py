@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from .backend import array_module, device_of, normalize_device, to_device
+from . import backend as _backend
+from .backend import array_module, device_of, is_gpu_array, normalize_device, to_device
 from .errors import DTypeError, GraphError
 
 DEFAULT_DTYPE = np.float32
@@ -28,6 +29,8 @@ def _as_array(data: Any, dtype: Any, device: str | None) -> Any:
             array = array.astype(DEFAULT_DTYPE)
         elif array.dtype.kind in "iu":
             array = array.astype(np.int64)
+    if device is None and _backend._default_device != "cpu" and not is_gpu_array(array):
+        device = _backend._default_device  # set_default_device('cuda'): host data goes to the GPU, as in torch
     if device is not None:
         array = to_device(array, device)
     return array
@@ -188,7 +191,12 @@ class Tensor:
         return self.astype(np.int64)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        array = self.numpy()
+        if self.device != "cpu":  # as torch: no silent copy from the GPU (a synchronisation) in np.asarray(t)
+            raise TypeError(
+                f"can't convert a {self.device} tensor to a NumPy array implicitly: use .numpy() or .cpu() to copy "
+                "it to the host first"
+            )
+        array = self.data
         return array if dtype is None else array.astype(dtype)
 
     # ----------------------------------------------------------------- autograd

@@ -15,7 +15,7 @@ import numpy as np
 from . import model as ref
 from .harness import Case, Impl
 
-SIZE, LAYER = 224, "4"  # the second ReLU of the reference CNN
+SIZE, LAYER = 224, "4"  # the second ReLU of the benchmark CNN
 
 
 def make(device: str) -> dict[str, Impl]:

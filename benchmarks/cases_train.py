@@ -1,4 +1,4 @@
-"""A full training step (forward, backward, SGD with momentum) of the reference CNN, tapegrad vs PyTorch."""
+"""A full training step (forward, backward, SGD with momentum) of the benchmark CNN, tapegrad vs PyTorch."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
-"""The reference CNN of the training-step and memory benchmarks, built identically in tapegrad and PyTorch.
+"""The benchmark CNN of the training-step and memory benchmarks, built identically in tapegrad and PyTorch.
 
 conv(3->16, k3 p1) - relu - maxpool 2 - conv(16->32, k3 p1) - relu - maxpool 2 - flatten - linear(-> 10):
-the shape of the small CNNs tapegrad is for, defined here (not imported from the library under test) so the
-benchmark measures the same network on both sides.  The tapegrad twin gets PyTorch's initial weights.
+the shape of the small CNNs tapegrad is for (not the command line's ``ReferenceCNN``), defined here (not
+imported from the library under test) so the benchmark measures the same network on both sides.  The
+tapegrad twin gets PyTorch's initial weights.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def flops_per_step(batch: int, size: int) -> float:
     return 3 * (conv1 + conv2 + linear)
 
 
-def _reference_cnn(nn: Any, size: int) -> Any:
+def _benchmark_cnn(nn: Any, size: int) -> Any:
     """conv-relu-pool-conv-relu-pool-linear, built from ``torch.nn`` or ``tapegrad.nn`` (the names are the same)."""
     return nn.Sequential(
         nn.Conv2d(3, 16, 3, padding=1),
@@ -41,13 +42,13 @@ def torch_model(size: int, seed: int = 0) -> Any:
     from torch import nn
 
     torch.manual_seed(seed)
-    return _reference_cnn(nn, size)
+    return _benchmark_cnn(nn, size)
 
 
 def tapegrad_model(size: int, weights: list[np.ndarray] | None = None) -> Any:
     from tapegrad import nn
 
-    model = _reference_cnn(nn, size)
+    model = _benchmark_cnn(nn, size)
     if weights is not None:
         params = list(model.parameters())
         assert len(params) == len(weights)

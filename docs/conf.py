@@ -34,6 +34,7 @@ extensions = [
     "tutorial_runner",
     "cli_help",
     "api_groups",
+    "op_coverage",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}

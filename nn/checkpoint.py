@@ -6,7 +6,13 @@ numbers, strings, None) is a small JSON document stored as a uint8 array under `
 loading needs ``allow_pickle=False`` only and a file from anything else is recognised as foreign.
 
 Writing is atomic: the archive goes to a temporary file in the same directory, is fsync'ed, and replaces
-the target with ``os.replace``; a crash mid-write leaves the previous checkpoint intact.
+the target with ``os.replace``; a crash mid-write leaves the previous checkpoint intact.  A hard kill (``kill -9``,
+power loss) can still leave that temporary file, ``.NAME.XXXXXXXX.tmp`` beside ``NAME``; the next successful
+save of the same ``NAME`` deletes such files, and only those: exactly that pattern (mkstemp's eight random
+characters), for that target, last modified before the save began.
+
+Loading treats the file as untrusted (see ``_archive.py``): anything malformed is a ``CheckpointError`` that
+names the file, and nothing is ever unpickled.
 """
 
 from __future__ import annotations
@@ -129,7 +135,10 @@ def _remove_orphans(directory: str, name: str, started: float) -> None:
 
 
 def save(state: Any, path: str | os.PathLike[str]) -> None:
-    """Write ``state`` (a state_dict, or nested dicts/lists of arrays and values) to ``path`` atomically."""
+    """Write ``state`` (a state_dict, or nested dicts/lists of arrays and values) to ``path`` atomically.
+
+    Afterwards, temporary files that killed earlier saves of ``path`` left beside it are deleted (see above).
+    """
     path = os.fspath(path)
     arrays: dict[str, np.ndarray] = {}
     tree = _encode(state, "", arrays)
@@ -176,6 +185,8 @@ def load(path: str | os.PathLike[str]) -> Any:
         raise FileNotFoundError(f"load: no checkpoint at '{path}'")
     if os.path.isdir(path):
         raise CheckpointError(f"load: '{path}' is a folder, not a checkpoint file")
+    if not os.path.isfile(path):  # a FIFO or a device would block or never end
+        raise CheckpointError(f"load: '{path}' is not a regular file, so not a checkpoint")
     try:
         meta, arrays = read_archive(path)
     except ArchiveError as exc:

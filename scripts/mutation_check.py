@@ -14,15 +14,10 @@ import os
 import sys
 import time
 
-from hypothesis import Phase, settings
+from hypothesis import settings
 
-settings.register_profile(
-    "mutation", settings.get_profile("default"), deadline=None, derandomize=True, database=None,
-    phases=[Phase.explicit, Phase.generate],  # a failure is all we need to know: no shrinking
-)
-settings.load_profile("mutation")
-
-from tapegrad.testing import mutation, ops  # noqa: E402 - after the profile
+from tapegrad.testing import mutation, ops
+from tapegrad.testing.plugin import register_profiles
 
 SPEC_EXAMPLES = 8  # what tests/testing/test_ops.py draws per spec under the ci profile
 
@@ -33,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-v", "--verbose", action="store_true", help="also list the mutants never applied")
     parser.add_argument("--examples", type=int, default=SPEC_EXAMPLES, help="examples per spec (default 8)")
     args = parser.parse_args(argv)
+    register_profiles()
+    settings.load_profile("tapegrad-ci")  # derandomized: the same examples as the ci suite, every run
     targets = mutation.targets()
     if args.ops:
         unknown = set(args.ops) - set(ops.names())

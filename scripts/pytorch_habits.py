@@ -6,8 +6,8 @@ below to ``import torch as tg``, on PyTorch; tests/scripts/test_pytorch_habits.p
 Every snippet is what a PyTorch user types in their first hour; it returns plain values (lists, numbers,
 shapes, booleans) so the two libraries' answers can be compared.  Random draws differ between the libraries
 (different generators), so for those only shapes, dtypes, ranges and repeatability are compared.  Snippets
-marked ``NEEDS = "house"`` use the dim/keepdim spellings, ``max(dim=)``, ``size()``, the new activations and
-``einsum`` of issue 15's Tensor/ops part.
+registered with ``needs="house"`` use what issue 15's Tensor/ops part added (the dim/keepdim spellings,
+``max(dim=)``, ``size()``, the new activations, ``einsum``).
 """
 
 import json

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs, then runs it. This is the README's test command; .ci/run runs it.
 #  - Debian's graphviz (the `dot` binary) for the graph-rendering tests, when missing and we may install it;
-#  - tapegrad itself (editable) with its `test` extra (pytest, hypothesis, the CPU build of torch==2.13.0);
-#  - then ruff and the whole pytest suite.
+#  - tapegrad itself (editable) with its `test` extra (pytest, hypothesis, the CPU build of torch==2.13.0) and its
+#    `distributed` extra (mpi4py + the MPICH wheel, whose mpiexec runs tests/distributed on loopback, as root too);
+#  - then ruff and the whole pytest suite, then autograd/nn/viz again on the (emulated) GPU device.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,11 @@ if ! command -v dot >/dev/null 2>&1; then
   fi
 fi
 
-python3 -m pip install -q --disable-pip-version-check -e ".[test]"
+python3 -m pip install -q --disable-pip-version-check -e ".[test,distributed]"  # distributed: the mpiexec tests
 python3 -m ruff check .
 python3 -m pytest "$@"
+# The device pass (docs/tutorials/gpu.md): autograd, nn and viz once more with new tensors on the device 'cuda',
+# the emulated CuPy here (tests/conftest.py sets TAPEGRAD_EMULATE_CUDA=1). TAPEGRAD_DEVICE_PASS=0 leaves it out.
+if [ "${TAPEGRAD_DEVICE_PASS:-1}" != 0 ]; then
+  TAPEGRAD_TEST_DEVICE=cuda python3 -m pytest tests/autograd tests/nn tests/viz
+fi

@@ -18,7 +18,7 @@ from .render import feature_map_grid, filter_grid, grid, normalize, to_pil, top_
 from .rules import METHODS, NoProjectionRule, register_rule
 from .sanity import format_table, sanity_check
 from .similarity import spearman, ssim
-from .top_activations import Hit, TopActivations, top_activations
+from .top_activations import Hit, TopActivations, top_activations, top_activations_of_layers
 
 __all__ = [
     "METHODS",
@@ -53,6 +53,7 @@ __all__ = [
     "to_pil",
     "top_activations",
     "top_activations_grid",
+    "top_activations_of_layers",
     "trace_modules",
     "unpool",
 ]

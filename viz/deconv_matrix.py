@@ -15,13 +15,7 @@ from typing import Any
 
 import numpy as np
 from tapegrad.autograd.errors import ShapeError
-
-
-def _pair(value: int | tuple[int, int], name: str) -> tuple[int, int]:
-    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(pair) != 2 or any(int(v) < 0 for v in pair):
-        raise ValueError(f"deconv_matrix: {name} must be a non-negative int or a pair of them, got {value!r}")
-    return int(pair[0]), int(pair[1])
+from tapegrad.nn.functional.geometry import pair
 
 
 def _weight4(weight: Any) -> np.ndarray:
@@ -60,7 +54,7 @@ def conv_matrix(
             f"deconv_matrix: input shape {input_shape} does not match weight {w.shape} (C_in={c_in})"
         )
     _, h, wd = shape
-    (sh, sw), (ph, pw) = _pair(stride, "stride"), _pair(padding, "padding")
+    (sh, sw), (ph, pw) = pair(stride, "stride", "deconv_matrix", 0), pair(padding, "padding", "deconv_matrix", 0)
     if sh == 0 or sw == 0:
         raise ValueError("deconv_matrix: stride must be positive")
     ho, wo = conv_output_size(h, kh, sh, ph), conv_output_size(wd, kw, sw, pw)
@@ -108,8 +102,8 @@ def max_pool_switches(
     """Max-pool a (H, W) map and record the switches (the flat index of each window's maximum; first on
     ties)."""
     x = np.asarray(x)
-    (kh, kw) = _pair(kernel, "kernel")
-    (sh, sw) = _pair(kernel if stride is None else stride, "stride")
+    (kh, kw) = pair(kernel, "kernel", "deconv_matrix", 0)
+    (sh, sw) = pair(kernel if stride is None else stride, "stride", "deconv_matrix", 0)
     ho, wo = (x.shape[0] - kh) // sh + 1, (x.shape[1] - kw) // sw + 1
     pooled = np.empty((ho, wo), dtype=x.dtype)
     switches = np.empty((ho, wo), dtype=np.int64)

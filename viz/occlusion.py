@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from tapegrad.autograd import Tensor, no_grad
+from tapegrad.nn.functional.geometry import pair
 
 from .project import inspection_mode, model_device, model_dtype
 
@@ -32,10 +33,6 @@ class Occlusion(NamedTuple):
             i * self.stride[0] + self.size[0],
             j * self.stride[1] + self.size[1],
         )
-
-
-def _pair(v: int | tuple[int, int]) -> tuple[int, int]:
-    return (int(v), int(v)) if np.isscalar(v) else (int(v[0]), int(v[1]))
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
@@ -69,7 +66,7 @@ def occlusion(
     if x.ndim != 3:
         raise ValueError(f"occlusion: expected one image (C, H, W), got shape {x.shape}")
     x = x.astype(model_dtype(model) or (x.dtype if x.dtype.kind == "f" else np.float32))
-    (sh, sw), (kh, kw) = _pair(stride), _pair(size)
+    (sh, sw), (kh, kw) = pair(stride, "stride", "occlusion", None), pair(size, "size", "occlusion", None)
     _, h, w = x.shape
     if kh > h or kw > w or min(sh, sw, kh, kw) < 1:
         raise ValueError(

@@ -20,6 +20,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from tapegrad.autograd import Tensor, no_grad
+from tapegrad.nn.functional.geometry import pair
+
+from .project import find_module, inspection_mode, model_device
 
 
 class Field(NamedTuple):
@@ -56,12 +59,6 @@ class Field(NamedTuple):
         top = self.offset[0] + int(position[0]) * self.jump[0]
         left = self.offset[1] + int(position[1]) * self.jump[1]
         return (top, left, top + self.size[0], left + self.size[1])
-
-
-def _pair(value: Any) -> tuple[int, int]:
-    if isinstance(value, (int, np.integer)):
-        return int(value), int(value)
-    return int(value[0]), int(value[1])
 
 
 def _leaf_calls(
@@ -103,8 +100,6 @@ def receptive_field(model: Any, layer: Any, input_shape: tuple[int, ...]) -> Fie
 
     ``layer`` is a module name or module (as for ``DeconvNet.project``).
     """
-    from .project import find_module, inspection_mode, model_device
-
     module = find_module(model, layer)
     dtype = next(iter(model.parameters())).dtype if any(True for _ in model.parameters()) else np.float32
     x = Tensor(np.zeros((1,) + tuple(input_shape), dtype=dtype), device=model_device(model))
@@ -118,11 +113,14 @@ def receptive_field(model: Any, layer: Any, input_shape: tuple[int, ...]) -> Fie
         if len(out_shape) < 4 or len(in_shape) < 4 or global_pool:  # flattened or globally pooled
             return Field((image_shape[0], image_shape[1]), (0, 0), (0, 0), image_shape, whole_image=True)
         if hasattr(mod, "kernel_size") and not type(mod).__name__.startswith("ConvTranspose"):
-            k = _pair(mod.kernel_size)
-            s = _pair(getattr(mod, "stride", None) or mod.kernel_size)
-            d = _pair(getattr(mod, "dilation", 1))
+            k = pair(mod.kernel_size, "kernel_size", "receptive_field", None)
+            s = pair(getattr(mod, "stride", None) or mod.kernel_size, "stride", "receptive_field", None)
+            d = pair(getattr(mod, "dilation", 1), "dilation", "receptive_field", None)
             padding = getattr(mod, "padding", 0)
-            p = _implied_padding(padding, k, d) if isinstance(padding, str) else _pair(padding)
+            if isinstance(padding, str):
+                p = _implied_padding(padding, k, d)
+            else:
+                p = pair(padding, "padding", "receptive_field", None)
             layers.append(tuple((k[a], s[a], p[a], d[a], int(in_shape[2 + a])) for a in range(2)))
             for a in range(2):
                 offset[a] -= p[a] * jump[a]

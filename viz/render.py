@@ -132,9 +132,9 @@ def top_activations_grid(
 ) -> Image.Image:
     """ZF Fig. 2 for one layer: each hit's deconvnet projection with its image patch.
 
-    ``layout="rows"``: a row per channel, each projection right beside its patch; with ``labels`` the channel
-    is written left of its row, the rank above each column and the activation value under each pair, and a
-    ``title`` line (by default the layer and what the halves are) on top.  ``layout="zf"``: the paper's
+    ``layout="rows"``: a row per channel, each projection right beside its patch, or, with ``labels``, above
+    it; then the channel is written left of its row, the rank above each column and the activation value under
+    each pair, and a ``title`` line (by default the layer and what the halves are) on top.  ``layout="zf"``: the paper's
     arrangement, per channel a square of the k projections beside the square of their k patches, the channels
     tiled in a grid (unlabelled).  ``mode`` normalises the projections (each on its own), ``patch_mode`` the
     image patches.  Tiles are enlarged to at least ``min_tile`` pixels (``scale`` is the least factor).
@@ -155,7 +155,10 @@ def top_activations_grid(
             if labels:  # a grey frame shows where a patch with white borders ends
                 projections = [ImageOps.expand(t.convert("RGB"), border=1, fill=(150, 150, 150)) for t in projections]
                 patches = [ImageOps.expand(t.convert("RGB"), border=1, fill=(150, 150, 150)) for t in patches]
-            blocks.append([_beside(a, b, pad + int(labels)) for a, b in zip(projections, patches, strict=True)])
+            # labelled: the projection above its patch, so that nine pairs of >= 64 px tiles fit a 1000 px page
+            # (side by side, conv3's grid was 1485 px wide and the page scaled its labels down to 10 px)
+            join = _above if labels else _beside
+            blocks.append([join(a, b, pad + int(labels)) for a, b in zip(projections, patches, strict=True)])
         else:
             square = int(np.ceil(np.sqrt(len(hits))))
             left = grid(projections, columns=square, pad=pad, mode=None)
@@ -167,7 +170,7 @@ def top_activations_grid(
         rows = [grid(pairs, columns=len(pairs), pad=pad * 2, mode=None) for pairs in blocks]
         return grid(rows, columns=1, pad=pad * 2, background=200, mode=None)
     values = {c: [h.value for h in result.hits[c]] for c in chosen}
-    heading = title if title is not None else f"{result.layer}: projection (left) | image patch (right)"
+    heading = title if title is not None else f"{result.layer}: projection (top) above its image patch (bottom)"
     return _labelled_rows(blocks, [f"ch {c}" for c in chosen], values, heading)
 
 
@@ -193,6 +196,16 @@ def _labelled_rows(blocks: list[list[Image.Image]], row_labels: list[str], value
             x = label_w + j * (cell_w + gap)
             canvas.paste(tile.convert("RGB"), (x, y))
             draw_text(canvas, (x, y + cell_h + 1), f"{value:.2f}", size=12, fill=(90, 90, 90))
+    return canvas
+
+
+def _above(top: Image.Image, bottom: Image.Image, pad: int) -> Image.Image:
+    colour = "RGB" if "RGB" in (top.mode, bottom.mode) else "L"
+    top, bottom = top.convert(colour), bottom.convert(colour)
+    canvas = Image.new(colour, (max(top.width, bottom.width), top.height + bottom.height + pad),
+                       (255,) * 3 if colour == "RGB" else 255)
+    canvas.paste(top, (0, 0))
+    canvas.paste(bottom, (0, top.height + pad))
     return canvas
 
 

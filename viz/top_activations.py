@@ -16,7 +16,8 @@ a single-process run (tests/distributed/test_top_activations.py).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -26,7 +27,6 @@ from tqdm.auto import tqdm
 from .project import (
     METHOD_CLASSES,
     LayerReached,
-    capture,
     find_module,
     inspection_mode,
     model_device,
@@ -113,51 +113,99 @@ def top_activations(
         Every rank of the ``tapegrad.distributed`` job scans its share of the batches and the top-k are merged
         over MPI; every rank must call this, and every rank gets the same result, identical to one process's.
     """
+    return top_activations_of_layers(
+        model, dataset, [layer], [channels], k, batch_size, progress, method, distributed
+    )[0]
+
+
+def top_activations_of_layers(
+    model: Any,
+    dataset: Any,
+    layers: Sequence[Any],
+    channels: Sequence[Sequence[int] | None] | None = None,
+    k: int = 9,
+    batch_size: int = 64,
+    progress: bool = True,
+    method: str = "deconvnet",
+    distributed: bool = False,
+) -> list[TopActivations]:
+    """:func:`top_activations` of several layers from one pass over ``dataset`` (``channels``: one entry per
+    layer, None for all); each batch runs the model only up to the deepest of them."""
     if k < 1:
         raise ValueError(f"top_activations: k must be at least 1, got {k}")
-    module = find_module(model, layer)
-    name = layer if isinstance(layer, str) else next(n for n, m in model.named_modules() if m is module)
+    if not layers:
+        raise ValueError("top_activations: no layer given")
+    modules = [find_module(model, layer) for layer in layers]
+    names = [
+        layer if isinstance(layer, str) else next(n for n, m in model.named_modules() if m is module)
+        for layer, module in zip(layers, modules, strict=True)
+    ]
+    channels = [None] * len(layers) if channels is None else list(channels)
+    if len(channels) != len(layers):
+        raise ValueError(f"top_activations: {len(channels)} channel lists for {len(layers)} layers")
     n = len(dataset)
     if n == 0:
         raise ValueError("top_activations: the data set is empty")
     first = _image(dataset[0])
     dtype = model_dtype(model) or (first.dtype if first.dtype.kind == "f" else np.float32)
     device = model_device(model)
-    top: RunningTopK | None = None
-    spatial: tuple[int, ...] | None = None
-    wanted = None if channels is None else np.asarray(list(channels), dtype=np.int64)
+    wanted = [None if c is None else np.asarray(list(c), dtype=np.int64) for c in channels]
+    tops: list[RunningTopK | None] = [None] * len(layers)
+    spatial: list[tuple[int, ...] | None] = [None] * len(layers)
     rank, world = _shard(distributed)
-    bar = tqdm(total=n, desc=f"top activations of {name}", unit="img", disable=not progress or rank != 0)
-    with inspection_mode(model), no_grad(), capture(module, stop=True) as outputs:
+    bar = tqdm(total=n, desc=f"top activations of {', '.join(names)}", unit="img", disable=not progress or rank != 0)
+    with inspection_mode(model), no_grad(), _capture_all(modules) as outputs:
         for start in range(rank * batch_size, n, batch_size * world):
             stop = min(start + batch_size, n)
             batch = np.stack([_image(dataset[i]) for i in range(start, stop)]).astype(dtype, copy=False)
             outputs.clear()
-            try:  # only the layers up to this one run
+            try:  # only the layers up to the deepest of these run
                 model(Tensor(batch, device=device))
             except LayerReached:
                 pass
-            act = outputs[0].numpy()
-            act = act.reshape(
-                act.shape[0], act.shape[1], -1
-            )  # (B, C, positions); (B, F, 1) for linear layers
-            if wanted is not None:
-                act = act[:, wanted]
-            best = act.argmax(axis=2)  # (B, C)
-            values = np.take_along_axis(act, best[:, :, None], axis=2)[:, :, 0]
-            if top is None:
-                top = RunningTopK(act.shape[1], k)
-                spatial = tuple(outputs[0].shape[2:])
-            top.update(values.T.astype(np.float64), np.arange(start, stop)[None, :], best.T)
+            for j, module in enumerate(modules):
+                output = outputs[id(module)]
+                act = output.numpy()
+                act = act.reshape(act.shape[0], act.shape[1], -1)  # (B, C, positions); (B, F, 1) for linear
+                if wanted[j] is not None:
+                    act = act[:, wanted[j]]
+                best = act.argmax(axis=2)  # (B, C)
+                values = np.take_along_axis(act, best[:, :, None], axis=2)[:, :, 0]
+                if tops[j] is None:
+                    tops[j] = RunningTopK(act.shape[1], k)
+                    spatial[j] = tuple(output.shape[2:])
+                tops[j].update(values.T.astype(np.float64), np.arange(start, stop)[None, :], best.T)
             bar.update(min(n, start + batch_size * world) - start)
     bar.close()
-    if world > 1:
-        top, spatial = _merge_shards(top, spatial, k)
-    assert top is not None and spatial is not None
-    chosen = list(range(top.values.shape[0])) if wanted is None else [int(c) for c in wanted]
-    field = receptive_field(model, module, first.shape)
-    hits = _project_hits(model, dataset, module, top, chosen, spatial, field, batch_size, method, dtype)
-    return TopActivations(name, chosen, hits, field)
+    results = []
+    for j, module in enumerate(modules):
+        top, shape = _merge_shards(tops[j], spatial[j], k) if world > 1 else (tops[j], spatial[j])
+        assert top is not None and shape is not None
+        chosen = list(range(top.values.shape[0])) if wanted[j] is None else [int(c) for c in wanted[j]]
+        field = receptive_field(model, module, first.shape)
+        hits = _project_hits(model, dataset, module, top, chosen, shape, field, batch_size, method, dtype)
+        results.append(TopActivations(names[j], chosen, hits, field))
+    return results
+
+
+@contextlib.contextmanager
+def _capture_all(modules: Sequence[Any]) -> Iterator[dict[int, Tensor]]:
+    """Each module's first output of a forward pass, by ``id(module)``; the pass ends (:class:`LayerReached`)
+    once all have run, so the layers above the deepest one are never computed."""
+    outputs: dict[int, Tensor] = {}
+    wanted = {id(module) for module in modules}
+
+    def hook(module: Any, inputs: Any, output: Any) -> None:
+        outputs.setdefault(id(module), output[0] if isinstance(output, (tuple, list)) else output)
+        if wanted <= outputs.keys():
+            raise LayerReached
+
+    handles = [module.register_forward_hook(hook) for module in {id(m): m for m in modules}.values()]
+    try:
+        yield outputs
+    finally:
+        for handle in handles:
+            handle.remove() if hasattr(handle, "remove") else handle()
 
 
 def _shard(distributed: bool) -> tuple[int, int]:

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backend import is_gpu_array
 from ..function import Context, Function
 from ..opspec import Arg, OpSpec
 from ..tensor import DEFAULT_DTYPE, Tensor
@@ -264,6 +265,8 @@ def _operand(x: Any, like: Any) -> Any:
         return x.item()  # stays float32 (NumPy 2 alone would give float64; np.float64 is a float subclass)
     if isinstance(x, Tensor) or isinstance(x, (int, float, bool)):
         return x
+    if isinstance(x, np.ndarray) or is_gpu_array(x):  # a backend array (in a backward): stays on its device
+        return Tensor._make(x, None, 0)
     if hasattr(x, "shape"):
         return Tensor(x)
     return x

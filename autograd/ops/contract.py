@@ -70,8 +70,9 @@ class Einsum(Function):
         ),
         OpSpec(
             "einsum_trace_outer",
-            lambda a, b: Einsum.public("ii,j->j", a, b),
-            lambda a, b: __import__("torch").einsum("ii,j->j", a, b),
+            # letters from "a": the fresh letter backward picks for the repeated one must skip the taken ones
+            lambda a, b: Einsum.public("aa,b->b", a, b),
+            lambda a, b: __import__("torch").einsum("aa,b->b", a, b),
             (Arg((3, 3)), Arg((2,))),
         ),
         OpSpec(

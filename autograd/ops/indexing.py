@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..backend import array_module
+from ..backend import array_module, cupyx_module
 from ..function import Context, Function
 from ..opspec import Arg, OpSpec
 from ..tensor import Tensor
@@ -91,9 +91,7 @@ class IndexAdd(Function):
         elif xp.__name__ == "numpy":
             xp.add.at(out, index, g)
         else:  # CuPy
-            import cupyx
-
-            cupyx.scatter_add(out, index, g)
+            cupyx_module().scatter_add(out, index, g)
         return out
 
     @staticmethod

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import array_module, to_device
+from ..backend import array_module, device_of, to_device
 from ..errors import DTypeError
 from ..function import Context, Function
 from ..opspec import Arg, OpSpec
@@ -324,7 +324,7 @@ class ToDevice(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, device: str) -> Any:
-        ctx.device = "cuda" if type(x).__module__.startswith("cupy") else "cpu"
+        ctx.device = device_of(x)
         return to_device(x, device)
 
     @staticmethod

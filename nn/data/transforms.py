@@ -19,17 +19,9 @@ import numpy as np
 from PIL import Image
 from tapegrad.autograd import Tensor
 from tapegrad.autograd.random import default_generator
+from tapegrad.nn.functional.geometry import pair
 
 from .errors import DataError
-
-
-def _pair(size: int | Sequence[int], name: str) -> tuple[int, int]:
-    if isinstance(size, int | np.integer):
-        size = (int(size), int(size))
-    size = tuple(int(s) for s in size)
-    if len(size) != 2 or min(size) < 1:
-        raise DataError(f"{name}: size must be a positive int or (height, width), got {size!r}")
-    return size  # type: ignore[return-value]
 
 
 def _unwrap(x: Any) -> tuple[np.ndarray, str]:
@@ -79,19 +71,33 @@ class Compose:
         return f"Compose([{inner}\n])"
 
 
-class ToTensor:
-    """Image layout -> a float32 ``C x H x W`` Tensor; uint8 values are scaled from 0..255 to 0..1."""
+class ToArray:
+    """Image layout -> a float32 ``C x H x W`` NumPy array; uint8 values are scaled from 0..255 to 0..1.
 
-    def __call__(self, x: Any) -> Tensor:
+    ``ToTensor`` without the Tensor: a pipeline that ends in arrays is batched by ``default_collate`` into one
+    Tensor per batch, instead of wrapping every sample and unwrapping it again to stack it.
+    """
+
+    def __call__(self, x: Any) -> np.ndarray:
         array, kind = _unwrap(x)
         if kind in ("tensor", "chw"):
-            return Tensor(np.asarray(array, dtype=np.float32))
+            return np.asarray(array, dtype=np.float32)
         if array.ndim == 2:
             array = array[:, :, None]
         out = array.transpose(2, 0, 1).astype(np.float32)
         if array.dtype == np.uint8:
             out *= np.float32(1 / 255)
-        return Tensor(np.ascontiguousarray(out))
+        return np.ascontiguousarray(out)
+
+    def __repr__(self) -> str:
+        return "ToArray()"
+
+
+class ToTensor(ToArray):
+    """Image layout -> a float32 ``C x H x W`` Tensor; uint8 values are scaled from 0..255 to 0..1."""
+
+    def __call__(self, x: Any) -> Tensor:
+        return Tensor(super().__call__(x))
 
     def __repr__(self) -> str:
         return "ToTensor()"
@@ -109,7 +115,7 @@ class Normalize:
     def __call__(self, x: Any) -> Any:
         array, kind = _unwrap(x)
         if kind not in ("tensor", "chw"):
-            raise DataError("Normalize expects a C x H x W tensor: put ToTensor() before it")
+            raise DataError("Normalize expects a C x H x W tensor: put ToTensor() (or ToArray()) before it")
         channels = array.shape[0]
         if len(self.mean) not in (1, channels) or len(self.std) not in (1, channels):
             raise DataError(f"Normalize: {len(self.mean)} means, {len(self.std)} stds, {channels} channels")
@@ -129,7 +135,7 @@ class Resize:
     """
 
     def __init__(self, size: int | Sequence[int]) -> None:
-        self.size = _pair(size, "Resize")
+        self.size = pair(size, "size", "Resize", 1)
 
     def __call__(self, x: Any) -> Any:
         h, w = self.size
@@ -173,7 +179,7 @@ class CenterCrop:
     """Cut the central ``size`` region (the image must be at least that big)."""
 
     def __init__(self, size: int | Sequence[int]) -> None:
-        self.size = _pair(size, "CenterCrop")
+        self.size = pair(size, "size", "CenterCrop", 1)
 
     def __call__(self, x: Any) -> Any:
         (H, W), (h, w) = _size_of(x), self.size
@@ -190,7 +196,7 @@ class RandomCrop:
 
     def __init__(self, size: int | Sequence[int], padding: int = 0, fill: float = 0,
                  rng: np.random.Generator | None = None) -> None:
-        self.size = _pair(size, "RandomCrop")
+        self.size = pair(size, "size", "RandomCrop", 1)
         self.padding = int(padding)
         self.fill = fill
         self.rng = rng
@@ -279,4 +285,4 @@ class ToRGB:
 
 
 __all__ = ["CenterCrop", "Compose", "Grayscale", "Normalize", "RandomCrop", "RandomHorizontalFlip", "Resize",
-           "ToRGB", "ToTensor"]
+           "ToArray", "ToRGB", "ToTensor"]

@@ -15,12 +15,12 @@ from typing import Any
 import numpy as np
 from tapegrad.autograd import Context, Function, Tensor
 from tapegrad.autograd.backend import array_module
-from tapegrad.autograd.errors import ShapeError, describe
+from tapegrad.autograd.errors import ArgumentError, ShapeError, describe
 from tapegrad.autograd.opspec import OpSpec
 from tapegrad.autograd.runtime import over_batch
 
-from ._utils import check_input, output_size, pair
-from .im2col import Geometry
+from ._utils import check_input
+from .geometry import Geometry, pair
 
 
 def _axis_divisor(
@@ -42,11 +42,11 @@ class AvgPool2d(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, geometry: Geometry, scale: Any) -> Any:
         xp = array_module(x)
-        g = geometry
+        geo = geometry
         n, c = x.shape[:2]
         ctx.geometry, ctx.scale = geometry, scale
-        out = xp.zeros((n, c, g.ho, g.wo), dtype=x.dtype)
-        taps = g.taps()
+        out = xp.zeros((n, c, geo.grid_h, geo.grid_w), dtype=x.dtype)
+        taps = geo.taps()
         factor = scale if np.isscalar(scale) else xp.asarray(scale, dtype=x.dtype)
 
         def kernel(start: int, stop: int) -> None:
@@ -70,12 +70,12 @@ class AvgUnpool2d(Function):
     @staticmethod
     def forward(ctx: Context, grad: Any, geometry: Geometry, scale: Any) -> Any:
         xp = array_module(grad)
-        g = geometry
+        geo = geometry
         n, c = grad.shape[:2]
         ctx.geometry, ctx.scale = geometry, scale
         factor = scale if np.isscalar(scale) else xp.asarray(scale, dtype=grad.dtype)
-        out = xp.zeros((n, c, g.h, g.w), dtype=grad.dtype)
-        taps = g.taps()
+        out = xp.zeros((n, c, geo.h, geo.w), dtype=grad.dtype)
+        taps = geo.taps()
 
         def kernel(start: int, stop: int) -> None:
             scaled = grad[start:stop] * factor
@@ -106,27 +106,15 @@ def avg_pool2d(
     """
     op = "avg_pool2d"
     x, batched = check_input(input, op)
-    kh, kw = pair(kernel_size, "kernel_size", op, 1)
-    no_stride = stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0)
-    sh, sw = pair(kernel_size if no_stride else stride, "stride", op, 1)
-    ph, pw = pair(padding, "padding", op, 0)
-    if ph > kh // 2 or pw > kw // 2:
-        raise ValueError(f"{op}: padding {(ph, pw)} must be at most half of the kernel size {(kh, kw)}")
+    geometry = Geometry.make(op, x.shape[2:], kernel_size, stride, padding, 1, ceil_mode, input=describe(x))
     if divisor_override is not None and int(divisor_override) <= 0:
-        raise ValueError(f"{op}: divisor_override must be positive, got {divisor_override!r}")
-    h, w = x.shape[2:]
-    ho, wo = output_size(h, kh, sh, ph, 1, ceil_mode), output_size(w, kw, sw, pw, 1, ceil_mode)
-    if ho <= 0 or wo <= 0:
-        raise ShapeError(
-            f"{op}: the window {(kh, kw)} is larger than the padded input {describe(x)} with padding "
-            f"{(ph, pw)}: the output would be {ho}x{wo}"
-        )
-    geometry = Geometry(kh, kw, sh, sw, ph, pw, 1, 1, h, w, ho, wo)
+        raise ArgumentError(f"{op}: divisor_override must be positive, got {divisor_override!r}")
+    (h, w), (ho, wo) = geometry.in_hw, geometry.out_hw
     if divisor_override is not None:
         scale: Any = 1.0 / float(divisor_override)
     else:
-        rows = _axis_divisor(ho, h, kh, sh, ph, count_include_pad)
-        cols = _axis_divisor(wo, w, kw, sw, pw, count_include_pad)
+        rows = _axis_divisor(ho, h, geometry.kh, geometry.sh, geometry.ph, count_include_pad)
+        cols = _axis_divisor(wo, w, geometry.kw, geometry.sw, geometry.pw, count_include_pad)
         divisor = rows[:, None] * cols[None, :]
         if np.all(divisor == divisor.flat[0]):
             scale = 1.0 / float(divisor.flat[0])

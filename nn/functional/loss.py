@@ -10,11 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from tapegrad.autograd import Function, Tensor, is_grad_enabled
+from tapegrad.autograd import Function, Tensor
 from tapegrad.autograd.backend import array_module
 from tapegrad.autograd.errors import DTypeError, ShapeError, describe
 from tapegrad.autograd.function import Context
-from tapegrad.autograd.ops import softmax
 from tapegrad.autograd.opspec import OpSpec
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -120,14 +119,30 @@ class CrossEntropy(Function):
     def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:
         (rows,) = ctx.saved_tensors
         a = ctx.a
-        # recording (create_graph): softmax as an op so the gradient can be differentiated again
-        prob = softmax(rows, 1) if is_grad_enabled() else Tensor._make(ctx.prob, None, 0)
+        prob = SoftmaxRows.apply(rows, ctx.prob)
         local = prob * a.sum(axis=1, keepdims=True) - a
         if ctx.reduction == "none":
             return local * g.reshape((-1, 1) if g.ndim else (1, 1)), None, None, None
         if ctx.reduction == "mean":  # no targets (N = 0, or all ignored): zero gradient, as in PyTorch
             g = g / ctx.denominator if ctx.denominator else g * 0
         return local * g, None, None, None
+
+
+class SoftmaxRows(Function):
+    """softmax(rows) over axis 1, as already computed by the cross-entropy forward: the array forward returns it
+    and the backward is the softmax's vjp, so a recorded backward differentiates it without computing it twice."""
+
+    projection = None  # for tapegrad.viz's deconvnet / guided backprop
+    retain_outputs = (0,)
+
+    @staticmethod
+    def forward(ctx: Context, rows: Any, prob: Any) -> Any:
+        return prob
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Any, ...]:
+        (prob,) = ctx.saved_tensors
+        return prob * (grad - (grad * prob).sum(axis=1, keepdims=True)), None
 
 
 class NllLoss(Function):

@@ -21,15 +21,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from tapegrad.autograd import Context, Function, Tensor
-from tapegrad.autograd.backend import array_module
+from tapegrad.autograd.backend import array_module, cupyx_module
 from tapegrad.autograd.errors import ShapeError, describe
 from tapegrad.autograd.opspec import OpSpec
 from tapegrad.autograd.runtime import over_batch
 
-from ._utils import check_input, output_size, pair
+from ._utils import check_input
 from .avg_pooling import AvgPool2d, AvgUnpool2d, adaptive_avg_pool2d, avg_pool2d
-from .im2col import Geometry
+from .geometry import Geometry
 
 __all__ = [
     "AvgPool2d",
@@ -68,14 +69,14 @@ class Switches:
     def flat(self) -> Any:
         """int64 indices h * W + w of each maximum in its input plane (``return_indices=True``'s indices)."""
         if self._flat is None:
-            g, codes = self.geometry, self.codes
+            geo, codes = self.geometry, self.codes
             xp = array_module(codes)
             width = self.input_hw[1]
-            rows = xp.arange(g.ho, dtype=xp.int64) * g.sh - g.ph
-            cols = xp.arange(g.wo, dtype=xp.int64) * g.sw - g.pw
+            rows = xp.arange(geo.grid_h, dtype=xp.int64) * geo.sh - geo.ph
+            cols = xp.arange(geo.grid_w, dtype=xp.int64) * geo.sw - geo.pw
             base = rows[:, None] * width + cols[None, :]
-            taps = xp.arange(g.kh * g.kw, dtype=xp.int64)
-            offsets = (taps // g.kw) * g.dh * width + (taps % g.kw) * g.dw
+            taps = xp.arange(geo.kh * geo.kw, dtype=xp.int64)
+            offsets = (taps // geo.kw) * geo.dh * width + (taps % geo.kw) * geo.dw
             self._flat = base + offsets[codes]
         return self._flat
 
@@ -92,11 +93,9 @@ class Switches:
         if xp.__name__ == "numpy":
             out = xp.bincount(positions, weights=values.ravel(), minlength=n * c * h * w)
             return out.astype(values.dtype, copy=False).reshape(n, c, h, w)
-        import cupyx  # pragma: no cover - GPU only
-
-        out = xp.zeros(n * c * h * w, dtype=values.dtype)  # pragma: no cover
-        cupyx.scatter_add(out, positions, values.ravel())  # pragma: no cover
-        return out.reshape(n, c, h, w)  # pragma: no cover
+        out = xp.zeros(n * c * h * w, dtype=values.dtype)  # (the GPU path: run in CI on the emulated CuPy)
+        cupyx_module().scatter_add(out, positions, values.ravel())
+        return out.reshape(n, c, h, w)
 
     def gather(self, grad: Any) -> Any:
         """(N, C, H, W) -> (N, C, Ho, Wo): the value at each switch position (the adjoint of ``scatter``)."""
@@ -109,24 +108,25 @@ class Switches:
         return out.reshape((n, c) + flat.shape[2:])
 
 
-def _scatter_taps(values: Any, codes: Any, g: Geometry) -> Any:
+def _scatter_taps(values: Any, codes: Any, geo: Geometry) -> Any:
     """Scatter by tap codes: a masked store (an add where windows overlap) per kernel tap, no index arrays."""
     xp = array_module(values)
     n, c = values.shape[:2]
-    out = xp.zeros((n, c, g.h, g.w), dtype=values.dtype)
-    overlapping = g.sh < g.dh * (g.kh - 1) + 1 or g.sw < g.dw * (g.kw - 1) + 1
+    out = xp.zeros((n, c, geo.h, geo.w), dtype=values.dtype)
+    overlapping = geo.sh < geo.dh * (geo.kh - 1) + 1 or geo.sw < geo.dw * (geo.kw - 1) + 1
     # value * mask is several times faster than a masked copy, but inf * 0 is nan: keep it to finite values
-    finite = bool(xp.isfinite(values).all())
-    taps = g.taps()
+    # (on a GPU the finiteness test would wait for the device: take the masked copy, right for any value)
+    finite = xp is np and bool(xp.isfinite(values).all())
+    taps = geo.taps()
 
     # Taps with i*dh < sh and j*dw < sw never hit an input position twice (not even across windows), so
     # they go first as plain stores into the zeros; only the other taps of overlapping windows must add.
-    stores = [t for t in taps if not overlapping or (t[0] * g.dh < g.sh and t[1] * g.dw < g.sw)]
+    stores = [t for t in taps if not overlapping or (t[0] * geo.dh < geo.sh and t[1] * geo.dw < geo.sw)]
     adds = [t for t in taps if t not in stores]
 
     def kernel(start: int, stop: int) -> None:
         for index, (i, j, (orows, ocols), (irows, icols)) in enumerate(stores + adds):
-            mask = codes[start:stop, :, orows, ocols] == i * g.kw + j
+            mask = codes[start:stop, :, orows, ocols] == i * geo.kw + j
             target = out[start:stop, :, irows, icols]
             source = values[start:stop, :, orows, ocols]
             if not finite:
@@ -144,12 +144,12 @@ def _code_dtype(taps: int) -> Any:
     return "uint8" if taps <= 256 else "int32"
 
 
-def _pool_max_values(x: Any, g: Geometry) -> Any:
+def _pool_max_values(x: Any, geo: Geometry) -> Any:
     """The maximum over the taps alone (inference: nothing will ask where it came from)."""
     xp = array_module(x)
     n, c = x.shape[:2]
-    out = xp.full((n, c, g.ho, g.wo), -xp.inf, dtype=x.dtype)
-    taps = g.taps()
+    out = xp.full((n, c, geo.grid_h, geo.grid_w), -xp.inf, dtype=x.dtype)
+    taps = geo.taps()
 
     def kernel(start: int, stop: int) -> None:
         for _, _, (orows, ocols), (irows, icols) in taps:
@@ -160,14 +160,14 @@ def _pool_max_values(x: Any, g: Geometry) -> Any:
     return out
 
 
-def _pool_max(x: Any, g: Geometry) -> tuple[Any, Any]:
+def _pool_max(x: Any, geo: Geometry) -> tuple[Any, Any]:
     """The running maximum over the taps and the code of the first tap that reached it."""
     xp = array_module(x)
     n, c = x.shape[:2]
-    out = xp.full((n, c, g.ho, g.wo), -xp.inf, dtype=x.dtype)
-    codes = xp.zeros((n, c, g.ho, g.wo), dtype=_code_dtype(g.kh * g.kw))
-    taps = g.taps()
-    first = _first_inside(taps, g, xp)
+    out = xp.full((n, c, geo.grid_h, geo.grid_w), -xp.inf, dtype=x.dtype)
+    codes = xp.zeros((n, c, geo.grid_h, geo.grid_w), dtype=_code_dtype(geo.kh * geo.kw))
+    taps = geo.taps()
+    first = _first_inside(taps, geo, xp)
     if first is not None:  # windows that start in the padding: the switch defaults to their first real tap
         codes[...] = first
     small_codes = codes.dtype == xp.uint8
@@ -182,9 +182,9 @@ def _pool_max(x: Any, g: Geometry) -> tuple[Any, Any]:
             # a masked copy); the bool mask is reused in place as that uint8 k-or-0 array
             if small_codes:
                 candidate = larger.view(xp.uint8)
-                candidate *= i * g.kw + j
+                candidate *= i * geo.kw + j
             else:
-                candidate = larger.astype(codes.dtype) * (i * g.kw + j)
+                candidate = larger.astype(codes.dtype) * (i * geo.kw + j)
             code = codes[start:stop, :, orows, ocols]
             xp.maximum(code, candidate, out=code)
 
@@ -192,10 +192,14 @@ def _pool_max(x: Any, g: Geometry) -> tuple[Any, Any]:
     return out, codes
 
 
-def _first_inside(taps: tuple, g: Geometry, xp: Any) -> Any:
-    """Per output position, the code of the first window tap inside the input (None when it is always 0)."""
-    row_first = xp.full(g.ho, -1, dtype=xp.int64)
-    col_first = xp.full(g.wo, -1, dtype=xp.int64)
+def _first_inside(taps: tuple, geo: Geometry, xp: Any) -> Any:
+    """Per output position, the code of the first window tap inside the input (None when it is always 0).
+
+    Geometry only, so it is worked out on the host (NumPy) and uploaded once: on a GPU the two ``bool(...)``
+    tests below would each wait for the device (a synchronisation per pooling call, seen on the emulated device).
+    """
+    row_first = np.full(geo.grid_h, -1, dtype=np.int64)
+    col_first = np.full(geo.grid_w, -1, dtype=np.int64)
     for i, j, (orows, ocols), _ in taps:
         if j == 0:
             seg = row_first[orows]
@@ -205,13 +209,13 @@ def _first_inside(taps: tuple, g: Geometry, xp: Any) -> Any:
             seg[seg < 0] = j
     if bool((row_first == 0).all()) and bool((col_first == 0).all()):
         return None
-    return xp.maximum(row_first, 0)[:, None] * g.kw + xp.maximum(col_first, 0)[None, :]
+    return xp.asarray(np.maximum(row_first, 0)[:, None] * geo.kw + np.maximum(col_first, 0)[None, :])
 
 
-def _has_empty_window(g: Geometry) -> bool:
+def _has_empty_window(geo: Geometry) -> bool:
     """Whether a (dilated) window skips every input row or column, which only padding can cause."""
-    rows, cols = [False] * g.ho, [False] * g.wo
-    for i, j, (orows, ocols), _ in g.taps():
+    rows, cols = [False] * geo.grid_h, [False] * geo.grid_w
+    for i, j, (orows, ocols), _ in geo.taps():
         if j == 0:
             rows[orows] = [True] * (orows.stop - orows.start)
         if i == 0:
@@ -273,13 +277,6 @@ class MaxGather2d(Function):
         return MaxUnpool2d.apply(grad, ctx.switches), None
 
 
-def _stride(stride: Any, kernel_size: Any) -> Any:
-    """PyTorch's default: the stride is the kernel size when it is None (or an empty list)."""
-    if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0):
-        return kernel_size
-    return stride
-
-
 def max_pool2d(
     input: Tensor,  # noqa: A002 - PyTorch's name
     kernel_size: Any,
@@ -297,25 +294,14 @@ def max_pool2d(
     """
     op = "max_pool2d"
     x, batched = check_input(input, op)
-    kh, kw = pair(kernel_size, "kernel_size", op, 1)
-    sh, sw = pair(_stride(stride, kernel_size), "stride", op, 1)
-    ph, pw = pair(padding, "padding", op, 0)
-    dh, dw = pair(dilation, "dilation", op, 1)
-    if ph > kh // 2 or pw > kw // 2:  # PyTorch's rule (on the undilated kernel)
-        raise ValueError(f"{op}: padding {(ph, pw)} must be at most half of the kernel size {(kh, kw)}")
-    h, w = x.shape[2:]
-    ho, wo = output_size(h, kh, sh, ph, dh, ceil_mode), output_size(w, kw, sw, pw, dw, ceil_mode)
-    if ho <= 0 or wo <= 0:
-        raise ShapeError(
-            f"{op}: the window ({kh}x{kw}, dilation {(dh, dw)}) is larger than the padded input "
-            f"{describe(x)} with padding {(ph, pw)}: the output would be {ho}x{wo}"
-        )
-    geometry = Geometry(kh, kw, sh, sw, ph, pw, dh, dw, h, w, ho, wo)
+    geometry = Geometry.make(
+        op, x.shape[2:], kernel_size, stride, padding, dilation, ceil_mode, input=describe(x)
+    )
     if _has_empty_window(geometry):
         raise ShapeError(
-            f"{op}: with kernel {(kh, kw)}, dilation {(dh, dw)} and padding {(ph, pw)} some windows over "
-            f"{describe(x)} contain only padding (their maximum would be -inf and their index point outside "
-            "the input)"
+            f"{op}: with kernel {(geometry.kh, geometry.kw)}, dilation {(geometry.dh, geometry.dw)} and padding "
+            f"{(geometry.ph, geometry.pw)} some windows over {describe(x)} contain only padding (their maximum "
+            "would be -inf and their index point outside the input)"
         )
     sink: list = []
     out = MaxPool2d.apply(x, geometry, sink=sink)
@@ -355,11 +341,8 @@ def max_unpool2d(
         raise ShapeError(f"{op}: indices {describe(raw)} must have the shape of the input {describe(x)}")
     if raw.dtype.kind not in "iu":
         raise ShapeError(f"{op}: indices must be integers, got {describe(raw)}")
-    kh, kw = pair(kernel_size, "kernel_size", op, 1)
-    sh, sw = pair(_stride(stride, kernel_size), "stride", op, 1)
-    ph, pw = pair(padding, "padding", op, 0)
-    if output_size is None:
-        h, w = (x.shape[2] - 1) * sh - 2 * ph + kh, (x.shape[3] - 1) * sw - 2 * pw + kw
+    if output_size is None:  # the image of a transposed window op without dilation or output padding
+        h, w = Geometry.make(op, x.shape[2:], kernel_size, stride, padding, transposed=True).out_hw
     else:
         size = tuple(int(s) for s in output_size)
         if len(size) not in (2, 3, 4):

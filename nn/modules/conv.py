@@ -11,15 +11,9 @@ from tapegrad.autograd.errors import ShapeError, describe
 
 from .. import functional as F
 from .. import init
+from ..functional.geometry import named_errors, pair
 from .linear import empty
 from .module import Module
-
-
-def _pair(v: Any, name: str, layer: str) -> tuple[int, int]:
-    pair = (v, v) if isinstance(v, int) else tuple(v)
-    if len(pair) != 2 or not all(isinstance(p, int) for p in pair):
-        raise TypeError(f"{layer}: {name} must be an int or a pair of ints, got {v!r}")
-    return pair  # type: ignore[return-value]
 
 
 class _ConvNd(Module):
@@ -52,11 +46,11 @@ class _ConvNd(Module):
                 f"divisible by groups ({groups})"
             )
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = _pair(kernel_size, "kernel_size", name)
-        self.stride = _pair(stride, "stride", name)
-        self.padding = _pair(padding, "padding", name)
-        self.dilation = _pair(dilation, "dilation", name)
-        self.output_padding = _pair(output_padding, "output_padding", name)
+        self.kernel_size = pair(kernel_size, "kernel_size", name, minimum=None)
+        self.stride = pair(stride, "stride", name, minimum=None)
+        self.padding = pair(padding, "padding", name, minimum=None)
+        self.dilation = pair(dilation, "dilation", name, minimum=None)
+        self.output_padding = pair(output_padding, "output_padding", name, minimum=None)
         if (
             min(self.kernel_size) <= 0
             or min(self.stride) <= 0
@@ -157,17 +151,9 @@ class Conv2d(_ConvNd):
 
     def forward(self, x: Tensor) -> Tensor:
         self._check_input(x)
-        if self.padding_name == "same":
-            return F.conv2d(x, self.weight, self.bias, self.stride, "same", self.dilation, self.groups)
-        for axis in (0, 1):
-            size = x.shape[2 + axis] + 2 * self.padding[axis]
-            span = self.dilation[axis] * (self.kernel_size[axis] - 1) + 1
-            if span > size:
-                raise ShapeError(
-                    f"{self!r}: the (dilated) kernel spans {span} pixels on axis {2 + axis} but the padded "
-                    f"input has only {size} (input {describe(x)}, padding {self.padding})"
-                )
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        padding = self.padding if self.padding_name is None else self.padding_name
+        with named_errors(self):
+            return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class ConvTranspose2d(_ConvNd):
@@ -234,6 +220,7 @@ class ConvTranspose2d(_ConvNd):
     def forward(self, x: Tensor, output_size: Any = None) -> Tensor:
         self._check_input(x)
         output_padding = self._output_padding(x, output_size)
-        return F.conv_transpose2d(
-            x, self.weight, self.bias, self.stride, self.padding, output_padding, self.groups, self.dilation
-        )
+        with named_errors(self):
+            return F.conv_transpose2d(
+                x, self.weight, self.bias, self.stride, self.padding, output_padding, self.groups, self.dilation
+            )

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from tapegrad.autograd import Tensor
-from tapegrad.autograd.backend import normalize_device, to_device
+from tapegrad.autograd.backend import is_gpu_array, normalize_device, to_device
 from tapegrad.autograd.errors import TapegradError
 
 from .parameter import Parameter
@@ -54,7 +54,7 @@ def _as_numpy(value: Any) -> np.ndarray:
         return value.numpy()
     if hasattr(value, "detach") and hasattr(value, "cpu") and hasattr(value, "numpy"):  # torch.Tensor
         return value.detach().cpu().numpy()
-    if hasattr(value, "get") and type(value).__module__.startswith("cupy"):
+    if is_gpu_array(value):
         return value.get()
     return np.asarray(value)
 

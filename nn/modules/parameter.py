@@ -23,4 +23,5 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
     def __reduce_ex__(self, protocol: Any) -> Any:
-        return (Parameter, (self.numpy(), self.requires_grad))
+        # the data itself, not .numpy(): copy.deepcopy(model) must keep a GPU model on the GPU
+        return (Parameter, (self.data, self.requires_grad))

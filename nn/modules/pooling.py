@@ -8,25 +8,13 @@ from tapegrad.autograd import Tensor
 from tapegrad.autograd.errors import ShapeError, describe
 
 from .. import functional as F
+from ..functional.geometry import default_stride, named_errors, pair
 from .module import Module
 
 
-def _pair(v: Any) -> tuple[int, int]:
-    return (v, v) if isinstance(v, int) else tuple(v)  # type: ignore[return-value]
-
-
-def _check_window(layer: Module, x: Tensor, kernel: Any, padding: Any, dilation: Any = 1) -> None:
+def _check_ndim(layer: Module, x: Tensor) -> None:
     if x.ndim not in (3, 4):
         raise ShapeError(f"{layer!r}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got {describe(x)}")
-    k, p, d = _pair(kernel), _pair(padding), _pair(dilation)
-    for axis in (0, 1):
-        size = x.shape[-2 + axis] + 2 * p[axis]
-        span = d[axis] * (k[axis] - 1) + 1
-        if span > size:
-            raise ShapeError(
-                f"{layer!r}: the pooling window spans {span} pixels on axis {x.ndim - 2 + axis} but the "
-                f"padded input has only {size} (input {describe(x)})"
-            )
 
 
 class MaxPool2d(Module):
@@ -48,16 +36,17 @@ class MaxPool2d(Module):
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
     def forward(self, x: Tensor) -> Any:
-        _check_window(self, x, self.kernel_size, self.padding, self.dilation)
-        return F.max_pool2d(
-            x,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            ceil_mode=self.ceil_mode,
-            return_indices=self.return_indices,
-        )
+        _check_ndim(self, x)
+        with named_errors(self):
+            return F.max_pool2d(
+                x,
+                self.kernel_size,
+                self.stride,
+                self.padding,
+                self.dilation,
+                ceil_mode=self.ceil_mode,
+                return_indices=self.return_indices,
+            )
 
     def extra_repr(self) -> str:
         return (
@@ -71,16 +60,17 @@ class MaxUnpool2d(Module):
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
         super().__init__()
-        self.kernel_size = _pair(kernel_size)
-        self.stride = _pair(stride if stride is not None else kernel_size)
-        self.padding = _pair(padding)
+        self.kernel_size = pair(kernel_size, "kernel_size", "MaxUnpool2d", 1)
+        self.stride = pair(default_stride(stride, kernel_size), "stride", "MaxUnpool2d", 1)
+        self.padding = pair(padding, "padding", "MaxUnpool2d", 0)
 
     def forward(self, x: Tensor, indices: Any, output_size: Any = None) -> Tensor:
         if tuple(getattr(indices, "shape", ())) != x.shape:
             raise ShapeError(
                 f"{self!r}: indices {describe(indices)} must have the shape of the input {describe(x)}"
             )
-        return F.max_unpool2d(x, indices, self.kernel_size, self.stride, self.padding, output_size)
+        with named_errors(self):
+            return F.max_unpool2d(x, indices, self.kernel_size, self.stride, self.padding, output_size)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -103,7 +93,7 @@ class AvgPool2d(Module):
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
     def forward(self, x: Tensor) -> Tensor:
-        _check_window(self, x, self.kernel_size, self.padding)
+        _check_ndim(self, x)
         extra: dict[str, Any] = {}
         if self.ceil_mode:
             extra["ceil_mode"] = True
@@ -111,7 +101,8 @@ class AvgPool2d(Module):
             extra["count_include_pad"] = False
         if self.divisor_override is not None:
             extra["divisor_override"] = self.divisor_override
-        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, **extra)
+        with named_errors(self):
+            return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, **extra)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

@@ -84,11 +84,14 @@ class DistributedDataParallel(Module):
 
     # ------------------------------------------------------------------ every step
     def forward(self, *args: Any, **kwargs: Any) -> Any:
-        if self.broadcast_buffers and dist.get_world_size() > 1:
+        # as torch: buffers are synchronised (and the all-reduce armed) only by a forward that records for a
+        # synchronised backward, so evaluating under no_grad() on one rank alone never waits for the others
+        syncing = is_grad_enabled() and self.require_backward_grad_sync
+        if syncing and self.broadcast_buffers and dist.get_world_size() > 1:
             for b in self.module.buffers():
                 if b is not None:
                     dist.broadcast(b.data, src=0)
-        if is_grad_enabled() and self.require_backward_grad_sync and self.module.training:
+        if syncing and self.module.training:
             self.reducer.prepare()
         return self.module(*args, **kwargs)
 

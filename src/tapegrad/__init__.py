@@ -11,7 +11,7 @@
     w.data -= 0.1 * w.grad.data  # no in-place ops on the tape: update the leaf's array
 
 Tensors, creation, grad modes, dtype names and the joining/selecting ops are bound here; every other public
-function of :mod:`tapegrad.autograd` (``tg.exp``, ``tg.softmax``, ``tg.einsum`` ...) is forwarded on first use.
+function of :mod:`tapegrad.autograd` (``tg.exp``, ``tg.softmax``, ``tg.sign`` ...) is forwarded on first use.
 The submodules ``tg.nn``, ``tg.optim`` (``tg.nn.optim``), ``tg.viz`` and ``tg.distributed`` load on first use
 too: ``import tapegrad`` costs what NumPy and the autograd core cost (about 0.3 s here), not the 0.8 s of
 ``tapegrad.nn`` nor Pillow, Graphviz or matplotlib (tests/test_namespace.py checks that none is imported).
@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as _np
 
-from tapegrad.autograd import Tensor, is_grad_enabled, manual_seed, tensor
+from tapegrad.autograd import Tensor, einsum, is_grad_enabled, manual_seed, tensor
 from tapegrad.autograd.grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
 from tapegrad.autograd.ops import (
     arange,
@@ -113,8 +113,9 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
-    "Tensor", "arange", "as_tensor", "bool", "cat", "complex64", "complex128", "double", "empty", "empty_like",
-    "enable_grad", "eye", "float", "float16", "float32", "float64", "from_numpy", "full", "full_like", "half",
+    "Tensor", "arange", "as_tensor", "bool", "cat", "complex64", "complex128", "double", "einsum", "empty",
+    "empty_like", "enable_grad", "eye", "float", "float16", "float32", "float64", "from_numpy", "full", "full_like",
+    "half",
     "inference_mode", "int", "int8", "int16", "int32", "int64", "is_grad_enabled", "is_tensor", "linspace",
     "long", "manual_seed", "matmul", "maximum", "minimum", "no_grad", "ones", "ones_like", "rand", "rand_like",
     "randint", "randint_like", "randn", "randn_like", "set_grad_enabled", "short", "stack", "tensor", "uint8",

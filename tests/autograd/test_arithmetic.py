@@ -121,6 +121,7 @@ def test_matmul_with_batch_broadcasting_and_vectors(dtype: type, device: str, da
     check_op(matmul, torch.matmul, [a, b], device)
 
 
+@pytest.mark.host_only  # NumPy operands / CPU defaults: the device pass deselects it
 def test_matmul_with_numpy_operand_on_the_left() -> None:
     a = np.random.default_rng(0).standard_normal((2, 3))
     b = np.random.default_rng(1).standard_normal((3, 4))

@@ -39,6 +39,7 @@ def _buggy_cube(first_order_bug: bool) -> type[Function]:
             if first_order_bug:  # wrong at one element only: the report must point at it
                 factor = np.ones(x.shape)
                 factor.reshape(-1)[-1] = 1.01
+                factor = Tensor(factor)  # on the default device, like x
                 return g * 3.0 * x * x * factor
             # right values, but built from raw arrays: the first gradient does not depend on x on the tape
             return g * (3.0 * x.data * x.data)

@@ -26,6 +26,7 @@ def test_numpy_dtypes_are_kept_and_dtype_argument_wins() -> None:
     assert Tensor(Tensor([1.0])).dtype == np.float32
 
 
+@pytest.mark.host_only  # NumPy operands / CPU defaults: the device pass deselects it
 def test_properties() -> None:
     x = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
     assert (x.shape, x.ndim, x.size, x.numel(), x.dim(), len(x)) == ((2, 3), 2, 6, 6, 2, 2)
@@ -37,6 +38,7 @@ def test_properties() -> None:
     assert [10, 20, 30][Tensor(2)] == 30
 
 
+@pytest.mark.host_only  # NumPy operands / CPU defaults: the device pass deselects it
 def test_numpy_and_array_protocol() -> None:
     data = np.arange(3.0)
     x = Tensor(data)
@@ -45,6 +47,7 @@ def test_numpy_and_array_protocol() -> None:
     assert np.asarray(x, dtype=np.float32).dtype == np.float32
 
 
+@pytest.mark.host_only  # NumPy operands / CPU defaults: the device pass deselects it
 def test_ndarray_on_the_left_gives_a_tensor() -> None:
     x = Tensor(np.ones(2), requires_grad=True)
     y = np.array([2.0, 3.0]) * x
@@ -59,6 +62,7 @@ def test_detach_shares_data_and_cuts_the_graph() -> None:
     assert d.data is y.data and d.grad_fn is None and not d.requires_grad
 
 
+@pytest.mark.host_only  # NumPy operands / CPU defaults: the device pass deselects it
 def test_to_cpu_is_a_no_op_and_dtype_change_is_differentiable() -> None:
     x = Tensor(np.ones(2, np.float32), requires_grad=True)
     assert x.to("cpu") is x and x.cpu() is x
@@ -68,6 +72,7 @@ def test_to_cpu_is_a_no_op_and_dtype_change_is_differentiable() -> None:
     assert x.grad.dtype == np.float32
 
 
+@pytest.mark.host_only  # NumPy operands / CPU defaults: the device pass deselects it
 def test_repr_shows_dtype_and_grad_fn() -> None:
     assert repr(Tensor([1.0, 2.0])) == "tensor([1., 2.])"
     assert "dtype=float64" in repr(Tensor(np.zeros(1)))

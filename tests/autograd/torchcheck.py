@@ -33,7 +33,7 @@ def check_op(
     ours: Callable[..., Any],
     theirs: Callable[..., Any],
     arrays: Sequence[np.ndarray],
-    device: str = "cpu",
+    device: str | None = None,
     differentiable: Sequence[bool] | None = None,
     seed: int = 0,
     **tolerance: float,
@@ -86,7 +86,7 @@ def check_second_order(
     ours: Callable[..., Any],
     theirs: Callable[..., Any],
     arrays: Sequence[np.ndarray],
-    device: str = "cpu",
+    device: str | None = None,
     seed: int = 0,
     **tolerance: float,
 ) -> None:

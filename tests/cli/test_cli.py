@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tapegrad.autograd import gpu_available
 
 from tapegrad import nn
 from tapegrad.cli import commands
@@ -149,8 +148,6 @@ def test_folder_of_photos_with_a_corrupt_file(tmp_path: Path, capsys: pytest.Cap
     (["train", "--data", "/no/such/folder"], 1, "no such folder"),
     (["evaluate", "--checkpoint", "/no/such.npz"], 1, "no such checkpoint"),
     (["train", "--lr", "-1"], 1, "--lr must be positive"),
-    pytest.param(["train", "--device", "cuda", *TINY], 1, "--device cuda",
-                 marks=pytest.mark.skipif(gpu_available(), reason="a GPU is there: cuda is no error")),
     (["train", "--epochs", "0"], 2, "must be a positive integer"),
     (["train", "--optimizer", "lbfgs"], 2, "invalid choice"),
     (["frobnicate"], 2, "invalid choice"),

@@ -154,3 +154,10 @@ def test_visualize_refuses_to_overwrite_another_models_picture(run: Path, tmp_pa
     assert picture.read_bytes() == first
     assert main([*args, "--checkpoint", str(other), "--overwrite"]) == 0
     assert picture.read_bytes() != first
+
+
+def test_a_report_with_nothing_held_out_says_so(tmp_path: Path) -> None:  # found by the folder fuzzer
+    data = photos(tmp_path / "tiny", per_class=1)  # one image per class: no validation image at all
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(data), "--out", str(out), "--report", "--viz-channels", "1", *FAST]) == 0
+    assert "No held-out images" in (out / "index.html").read_text()

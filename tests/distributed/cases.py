@@ -32,12 +32,17 @@ def dataset(n: int) -> TensorDataset:
     return TensorDataset(Tensor(x), Tensor(y))
 
 
-def step(net: nn.Module, opt: nn.optim.Optimizer, x: Tensor, y: Tensor) -> float:
-    loss = nn.functional.cross_entropy(net(x), y)
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
-    return float(loss.item())
+def accumulate(net: nn.Module, opt: nn.optim.Optimizer, batches: list, every: int, no_sync=None) -> None:
+    """One optimizer step per ``every`` batches, their gradients summed (inside ``no_sync`` but the last)."""
+    from contextlib import nullcontext
+
+    for start in range(0, len(batches), every):
+        group = batches[start:start + every]
+        opt.zero_grad()
+        for j, (x, y) in enumerate(group):
+            with no_sync() if no_sync is not None and j < len(group) - 1 else nullcontext():
+                nn.functional.cross_entropy(net(x), y).backward()
+        opt.step()
 
 
 def optimizer(net: nn.Module) -> nn.optim.Optimizer:

@@ -35,6 +35,9 @@ API_PAGES = {
     "tapegrad.nn.data": "api/nn_data.html",
     "tapegrad.nn.data.transforms": "api/nn_data.html",
     "tapegrad.viz": "api/viz.html",
+    "tapegrad.testing": "api/testing.html",
+    "tapegrad.distributed": "api/distributed.html",
+    "tapegrad.nn.parallel": "api/distributed.html",
 }
 
 
@@ -88,6 +91,15 @@ def test_tutorial_output_is_on_the_page(built_site: Path) -> None:
     html = (built_site / "tutorials" / "property_testing.html").read_text(encoding="utf-8")
     assert "tutorial-output" in html
     assert "first order : True" in html
+
+
+def test_op_coverage_table_is_generated_from_the_registry(built_site: Path) -> None:
+    from tapegrad.testing import ops
+
+    html = (built_site / "op_coverage.html").read_text(encoding="utf-8")
+    assert "op-coverage" in html and "deconvnet rule" in html
+    missing = [name for name in ops.names() if f"<p>{name}</p>" not in html]
+    assert not missing, f"op_coverage.html lacks rows for {missing}"
 
 
 def test_tutorial_pictures_are_generated(built_site: Path) -> None:

@@ -1,17 +1,19 @@
-"""``im2col``/``col2im`` against ``torch.nn.functional.unfold``/``fold``, and their adjointness."""
+"""``im2col``/``col2im``: their adjointness and their errors.
+
+Values, gradients, second order and devices against ``torch.nn.functional.unfold``/``fold`` are the generated
+checks of their specs (``tests/testing/test_ops.py``, specs ``im2col`` and ``col2im``)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from tapegrad.autograd import Tensor, grad
+from tapegrad.autograd import Tensor
 from tapegrad.autograd.errors import ShapeError
 from tapegrad.nn import functional as F
 
-from tests.support import assert_close, random_like
+from tests.support import random_like
 
 DTYPES = [np.float32, np.float64]
 
@@ -30,43 +32,6 @@ def windows(draw):
     return (n, c, h, w), kernel, stride, padding, dilation
 
 
-def _torch_args(kernel, stride, padding, dilation):
-    return dict(kernel_size=kernel, dilation=dilation, padding=padding, stride=stride)
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@given(config=windows(), seed=st.integers(0, 2**16))
-def test_im2col_matches_unfold(dtype, config, seed):
-    shape, kernel, stride, padding, dilation = config
-    x = random_like(shape, dtype, seed)
-    ours = Tensor(x, requires_grad=True)
-    theirs = torch.tensor(x, requires_grad=True)
-    out = F.im2col(ours, kernel, stride, padding, dilation)
-    ref = torch.nn.functional.unfold(theirs, **_torch_args(kernel, stride, padding, dilation))
-    assert_close(out, ref, dtype)
-    g = random_like(out.shape, dtype, seed + 1)
-    (gx,) = grad(out, [ours], Tensor(g))
-    (rx,) = torch.autograd.grad(ref, [theirs], torch.tensor(g))
-    assert_close(gx, rx, dtype)
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@given(config=windows(), seed=st.integers(0, 2**16))
-def test_col2im_matches_fold(dtype, config, seed):
-    shape, kernel, stride, padding, dilation = config
-    cols_shape = tuple(F.im2col(Tensor(np.zeros(shape, dtype)), kernel, stride, padding, dilation).shape)
-    cols = random_like(cols_shape, dtype, seed)
-    ours = Tensor(cols, requires_grad=True)
-    theirs = torch.tensor(cols, requires_grad=True)
-    out = F.col2im(ours, shape[2:], kernel, stride, padding, dilation)
-    ref = torch.nn.functional.fold(theirs, shape[2:], **_torch_args(kernel, stride, padding, dilation))
-    assert_close(out, ref, dtype)
-    g = random_like(shape, dtype, seed + 1)
-    (gc,) = grad(out, [ours], Tensor(g))
-    (rc,) = torch.autograd.grad(ref, [theirs], torch.tensor(g))
-    assert_close(gc, rc, dtype)
-
-
 @given(config=windows(), seed=st.integers(0, 2**16))
 def test_col2im_is_the_adjoint_of_im2col(config, seed):
     """<col2im(a), b> == <a, im2col(b)> for random a and b (float64)."""
@@ -78,34 +43,6 @@ def test_col2im_is_the_adjoint_of_im2col(config, seed):
     lhs = float((folded.numpy() * b).sum())
     rhs = float((a * cols_b.numpy()).sum())
     np.testing.assert_allclose(lhs, rhs, rtol=1e-10, atol=1e-10 * (1 + np.abs(a).sum() * np.abs(b).max()))
-
-
-def test_im2col_second_order_matches_torch():
-    """Gradients of gradients flow through the Im2Col/Col2Im pair (each the other's vjp)."""
-    rng = np.random.default_rng(5)
-    x, v = rng.standard_normal((2, 3, 6, 5)), rng.standard_normal((2, 3 * 2 * 3, 4 * 3))
-    kw = dict(kernel_size=(2, 3), stride=(2, 1), padding=(1, 0), dilation=(1, 1))
-    ours = [Tensor(a, requires_grad=True) for a in (x, v)]
-    theirs = [torch.tensor(a, requires_grad=True) for a in (x, v)]
-    out = F.im2col(ours[0], **kw)
-    ref = torch.nn.functional.unfold(theirs[0], **kw)
-    (gx,) = grad((out * ours[1]).sum() ** 2, [ours[0]], create_graph=True)
-    (rx,) = torch.autograd.grad((ref * theirs[1]).sum() ** 2, [theirs[0]], create_graph=True)
-    weight = rng.standard_normal(x.shape)
-    second = grad((gx * Tensor(weight)).sum(), ours)
-    ref_second = torch.autograd.grad((rx * torch.tensor(weight)).sum(), theirs)
-    for a, r in zip(second, ref_second, strict=True):
-        assert_close(a, r, np.float64)
-
-
-def test_im2col_runs_on_device(device):
-    x = random_like((2, 3, 5, 4), np.float32, 1)
-    out = F.im2col(Tensor(x, device=device), (3, 2), 1, 1, 1)
-    assert out.device == device
-    ref = torch.nn.functional.unfold(torch.tensor(x), (3, 2), padding=1)
-    assert_close(out, ref, np.float32)
-    back = F.col2im(out, (5, 4), (3, 2), 1, 1, 1)
-    assert_close(back, torch.nn.functional.fold(ref, (5, 4), (3, 2), padding=1), np.float32)
 
 
 def test_im2col_errors_name_the_op_and_shapes():

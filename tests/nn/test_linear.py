@@ -1,4 +1,7 @@
-"""``F.linear`` and ``nn.Linear`` against PyTorch: values and gradients of input, weight and bias."""
+"""``nn.Linear`` against PyTorch, and its initialisation.
+
+``F.linear``'s values, gradients and second order against torch are the generated check of its spec
+(``tests/testing/test_ops.py``, spec ``linear``)."""
 
 from __future__ import annotations
 
@@ -7,58 +10,12 @@ import math
 import numpy as np
 import pytest
 import torch
-from hypothesis import given
-from hypothesis import strategies as st
-from tapegrad.autograd import Tensor, grad
-from tapegrad.nn import functional as F
+from tapegrad.autograd import Tensor
 
 from tapegrad import nn
 from tests.support import assert_close, random_like
 
 DTYPES = [np.float32, np.float64]
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@given(
-    batch=st.lists(st.integers(1, 4), min_size=0, max_size=2),
-    n_in=st.integers(1, 6),
-    n_out=st.integers(1, 5),
-    bias=st.booleans(),
-    seed=st.integers(0, 2**16),
-)
-def test_linear_matches_torch(dtype, batch, n_in, n_out, bias, seed):
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((*batch, n_in)).astype(dtype)
-    w = rng.standard_normal((n_out, n_in)).astype(dtype)
-    b = rng.standard_normal(n_out).astype(dtype) if bias else None
-    g = random_like((*batch, n_out), dtype, seed + 1)
-
-    ours = [Tensor(a, requires_grad=True) for a in (x, w, b) if a is not None]
-    theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b) if a is not None]
-    out = F.linear(*ours)
-    ref = torch.nn.functional.linear(*theirs)
-    assert_close(out, ref, dtype)
-    grads = grad(out, ours, Tensor(g))
-    ref_grads = torch.autograd.grad(ref, theirs, torch.tensor(g))
-    for a, r in zip(grads, ref_grads, strict=True):
-        assert_close(a, r, dtype)
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_linear_second_order_matches_torch(dtype):
-    rng = np.random.default_rng(3)
-    x, w, b = rng.standard_normal((3, 4)), rng.standard_normal((2, 4)), rng.standard_normal(2)
-    x, w, b = (a.astype(dtype) for a in (x, w, b))
-    ours = [Tensor(a, requires_grad=True) for a in (x, w, b)]
-    theirs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
-    gx, gw = grad((F.linear(*ours) ** 2).sum(), ours[:2], create_graph=True)
-    rx, rw = torch.autograd.grad(
-        (torch.nn.functional.linear(*theirs) ** 2).sum(), theirs[:2], create_graph=True
-    )
-    second = grad((gx * gx).sum() + (gw * gw).sum(), ours)
-    ref = torch.autograd.grad((rx * rx).sum() + (rw * rw).sum(), theirs)
-    for a, r in zip(second, ref, strict=True):
-        assert_close(a, r, dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -58,8 +58,6 @@ def test_every_habit_is_collected() -> None:
 def test_habit_gives_what_torch_gives(name: str, answers: tuple[dict[str, Any], dict[str, Any]]) -> None:
     ours, theirs = answers[0][name], answers[1][name]
     assert "error" not in theirs, f"the habit itself is wrong: PyTorch says {theirs['error']}"
-    if "error" in ours and ours["needs"] == "house":
-        pytest.xfail(f"needs the Tensor/ops part of issue 15: {ours['error']}")
     assert "error" not in ours, ours["error"]
     _same(ours["value"], theirs["value"], name)
 

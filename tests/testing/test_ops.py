@@ -13,11 +13,13 @@ from hypothesis import settings
 from tapegrad.testing import check_spec, ops
 
 SPEC_EXAMPLES = 8 if settings.default.max_examples <= 25 else settings.default.max_examples
+# on the (emulated) GPU the math is the same code: a few examples check that every op runs there
+DEVICE_EXAMPLES = 3 if settings.default.max_examples <= 25 else settings.default.max_examples
 
 
 @pytest.mark.parametrize("name", ops.names())
 def test_spec(name: str, device: str) -> None:
-    check_spec(ops.get(name), max_examples=SPEC_EXAMPLES, device=device)
+    check_spec(ops.get(name), max_examples=SPEC_EXAMPLES if device == "cpu" else DEVICE_EXAMPLES, device=device)
 
 
 def test_registry_is_not_empty_and_names_are_unique() -> None:

@@ -23,7 +23,7 @@ def positive_net(spec: list[tuple[str, int, int, int]]) -> nn.Sequential:
     for kind, k, s, p in spec:
         if kind == "conv":
             conv = nn.Conv2d(channels, 2, k, stride=s, padding=p, bias=False)
-            conv.weight.data[...] = np.abs(conv.weight.data) + 0.1
+            conv.weight.data[...] = abs(conv.weight.data) + 0.1  # abs, not np.abs: the data may be on a GPU
             layers += [conv, nn.ReLU()]
             channels = 2
         elif kind == "max":
@@ -169,3 +169,21 @@ def test_top_activations_channel_subset_and_progress_bar(capsys) -> None:  # noq
     )
     assert result.channels == [2, 0] and all(len(result.hits[c]) == 2 for c in (0, 2))
     assert "top activations of 7" in capsys.readouterr().err
+
+
+def test_one_pass_for_several_layers_equals_one_pass_per_layer() -> None:
+    from tapegrad.viz import top_activations_of_layers
+
+    data = Images(11, (1, 12, 10), seed=3)
+    model = small_cnn((1, 12, 10))
+    together = top_activations_of_layers(model, data, ["2", "4"], [[0, 2], None], k=3, batch_size=4,
+                                         progress=False)
+    for layer, channels, result in zip(["2", "4"], [[0, 2], None], together, strict=True):
+        alone = top_activations(model, data, layer, channels=channels, k=3, batch_size=4, progress=False)
+        assert result.layer == alone.layer and result.channels == alone.channels
+        for c in alone.channels:
+            assert [(h.index, h.position, h.value) for h in result.hits[c]] == [
+                (h.index, h.position, h.value) for h in alone.hits[c]
+            ]
+            for ours, theirs in zip(result.hits[c], alone.hits[c], strict=True):
+                np.testing.assert_array_equal(ours.projection, theirs.projection)

@@ -18,6 +18,7 @@ from tapegrad.experiment.datasets import eval_transform, with_transform
 from tapegrad.experiment.progress import on_terminal
 from tapegrad.experiment.report import ReportOptions, write_report
 from tapegrad.experiment.state import load_checkpoint, model_from_checkpoint
+from tapegrad.experiment.training import evaluate_splits
 from tapegrad.nn.data import DataError
 from tapegrad.nn.data.image_folder import UNREADABLE, load_image
 
@@ -38,15 +39,12 @@ def _options(args: argparse.Namespace) -> ReportOptions:
     return ReportOptions(channels=args.viz_channels, top_images=args.top_images, progress=not args.quiet)
 
 
-def _print_scores(run: Any) -> dict[str, float]:
-    scores = {}
-    transform = eval_transform(run.data.mean, run.data.std)
-    for name, ds in (("validation", run.data.val), ("test", run.data.test)):
-        if ds is not None and len(ds):
-            result = evaluate_model(run.model, with_transform(ds, transform), device=run.config.device)
-            scores[name] = result["accuracy"]
-            print(f"{name} accuracy: {result['accuracy']:.1%} ({result['n']} images)", flush=True)
-    return scores
+def _print_scores(run: Any) -> dict[str, dict[str, Any]]:
+    """Evaluate the held-out splits once, print their accuracy, and return the results (the report reuses them)."""
+    results = evaluate_splits(run)
+    for name, result in results.items():
+        print(f"{name} accuracy: {result['accuracy']:.1%} ({result['n']} images)", flush=True)
+    return results
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -63,9 +61,9 @@ def demo(args: argparse.Namespace) -> int:
     run = train_model(config, out, progress=not args.quiet)
     if not is_main_process():  # under mpiexec rank 0 alone evaluates and reports
         return 0
-    _print_scores(run)
+    results = _print_scores(run)
     _say(args, "writing the report (top-9 deconvnet grids, occlusion, misclassified images, sanity) ...")
-    index = write_report(run, out, _options(args), started=started)
+    index = write_report(run, out, _options(args), started=started, results=results)
     _say(args, f"done in {time.perf_counter() - started:.0f} s. Open the report: {index.resolve()}")
     return 0
 
@@ -99,9 +97,9 @@ def train(args: argparse.Namespace) -> int:
         return 0
     _say(args, f"checkpoint: {run.checkpoint} ({_epochs(len(run.history))}, "
                f"{run.train_seconds / max(len(run.history), 1):.1f} s per epoch)")
-    _print_scores(run)
+    results = _print_scores(run)
     if args.report:
-        index = write_report(run, out, _options(args), started=started)
+        index = write_report(run, out, _options(args), started=started, results=results)
         _say(args, f"report: {index.resolve()}")
     return 0
 
@@ -135,29 +133,46 @@ def _layer(model: Any, name: str) -> str:
     return name
 
 
-def _image_tensor(path: str, state: dict[str, Any]) -> np.ndarray:
+def _image_array(path: str, state: dict[str, Any]) -> np.ndarray:
     config = state["model_config"]
     try:
         image = load_image(Path(path), (config["image_size"],) * 2, config["in_channels"])
     except UNREADABLE as exc:
         raise DataError(f"{path}: cannot read this image ({type(exc).__name__}: {exc})") from None
-    return eval_transform(state["mean"], state["std"])(image).numpy()
+    return eval_transform(state["mean"], state["std"])(image)
+
+
+def _project_strongest(
+    model: Any, x: np.ndarray, layer: str, count: int, method: str, device: str = "cpu"
+) -> tuple[Any, list[int]]:
+    """The projections of ``layer``'s ``count`` most active channels on one image, from one recorded forward pass
+    (the image repeated once per projection: each walk keeps one activation of its own copy)."""
+    from tapegrad.autograd import enable_grad
+    from tapegrad.viz import DeconvNet, GuidedBackprop, Saliency
+    from tapegrad.viz.project import LayerReached, capture, inspection_mode
+
+    images = Tensor(np.repeat(x[None], count, axis=0), requires_grad=True, device=device)
+    with inspection_mode(model), enable_grad(), capture(getattr(model, layer), stop=True) as captured:
+        try:  # the layers above this one are not needed
+            model(images)
+        except LayerReached:
+            pass
+    activation = captured[0]
+    first = activation.numpy()[0].reshape(activation.shape[1], -1)
+    channels = [int(c) for c in np.argsort(-first.max(axis=1))[:count]]
+    padded = channels + channels[-1:] * (count - len(channels))  # a layer narrower than count: repeat the last
+    projector = {"deconvnet": DeconvNet, "guided": GuidedBackprop, "saliency": Saliency}[method](model)
+    maps = projector.project(images, activation, channel=padded).maps
+    return maps[: len(channels)], channels
 
 
 def visualize(args: argparse.Namespace) -> int:
     """Deconvnet pictures of one layer: for one image, or top-9 over the held-out set."""
     from tapegrad.experiment.pictures import labelled_row
-    from tapegrad.viz import (
-        DeconvNet,
-        GuidedBackprop,
-        Saliency,
-        to_pil,
-        top_activations,
-        top_activations_grid,
-    )
+    from tapegrad.viz import to_pil, top_activations, top_activations_grid
 
     state = load_checkpoint(args.checkpoint)
-    model = model_from_checkpoint(state)
+    model = model_from_checkpoint(state).to(args.device)
     layer = _layer(model, args.layer)
     out = Path(args.out)
     fingerprint = model_fingerprint(args.checkpoint)
@@ -170,16 +185,8 @@ def visualize(args: argparse.Namespace) -> int:
     if args.image and not is_main_process():  # one image: rank 0's work alone
         return 0
     if args.image:
-        x = _image_tensor(args.image, state)
-        captured: list[Any] = []
-        handle = getattr(model, layer).register_forward_hook(lambda m, i, o: captured.append(o.numpy()))
-        model(Tensor(x[None]))
-        handle.remove()
-        act = captured[0][0].reshape(captured[0].shape[1], -1)
-        channels = [int(c) for c in np.argsort(-act.max(axis=1))[: args.viz_channels]]
-        methods = {"deconvnet": DeconvNet, "guided": GuidedBackprop, "saliency": Saliency}
-        projector = methods[args.method](model)
-        maps = projector.project(x, layer, channel=channels).maps
+        x = _image_array(args.image, state)
+        maps, channels = _project_strongest(model, x, layer, args.viz_channels, args.method, args.device)
         tiles = [to_pil(x, "minmax", scale=scale)] + [to_pil(m, "minmax", scale=scale) for m in maps]
         labels = ["input"] + [f"{layer} ch {c}" for c in channels]
         save_picture(labelled_row(tiles, labels), path, fingerprint)
@@ -220,7 +227,7 @@ def graph(args: argparse.Namespace) -> int:
         raise OSError(f"--out {out}: rendering needs Graphviz's dot (apt-get install graphviz); "
                       "or ask for DOT text with --out graph.dot")
     else:
-        render_graph(drawing, out)
+        out = render_graph(drawing, out)  # it adds .svg to a name without a suffix
     print(f"wrote {out}")
     return 0
 

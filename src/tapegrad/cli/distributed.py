@@ -17,7 +17,7 @@ import sys
 def wanted(args: argparse.Namespace) -> bool:
     from tapegrad.distributed import launched_by_mpi, launcher_world_size
 
-    return bool(getattr(args, "distributed", False)) or (launched_by_mpi() and launcher_world_size() > 1)
+    return bool(getattr(args, "distributed", False)) or (launched_by_mpi() and launcher_world_size() != 1)
 
 
 def setup(args: argparse.Namespace) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 CHECKPOINT = "checkpoint.npz"
 # what write_report writes (the pictures by pattern: one per conv layer)
-REPORT_FILES = ("index.html", "metrics.json", "curves.png", "graph.dot", "graph.svg", "sanity.txt",
+REPORT_FILES = ("index.html", "metrics.json", "curves.png", "graph.dot", "graph.svg", "graph_modules.svg", "sanity.txt",
                 "occlusion.png", "misclassified.png")
 REPORT_PATTERNS = ("top9_conv*.png", "filters_conv*.png")
 

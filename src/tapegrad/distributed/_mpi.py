@@ -26,15 +26,18 @@ def launched_by_mpi() -> bool:
     return any(v in os.environ for v in _SIZE_VARIABLES + _RANK_VARIABLES)
 
 
-def launcher_world_size() -> int:
-    """The world size the launcher announced (1 when not launched by MPI), without importing mpi4py."""
-    for name in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE"):
+def launcher_world_size() -> int | None:
+    """The world size the launcher announced: 1 when not launched by MPI, None when launched by one that does
+    not say (``srun --mpi=pmix`` may set only ``PMIX_RANK``; then MPI itself is asked at initialisation)."""
+    if not launched_by_mpi():
+        return 1
+    for name in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "SLURM_STEP_NUM_TASKS", "SLURM_NTASKS"):
         if name in os.environ:
             try:
                 return int(os.environ[name])
             except ValueError:
                 pass
-    return 1
+    return None
 
 
 def import_mpi() -> Any:

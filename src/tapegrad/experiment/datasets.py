@@ -133,7 +133,8 @@ def load_data(config: TrainConfig) -> Data:
 
 
 def eval_transform(mean: list[float], std: list[float]) -> T.Compose:
-    return T.Compose([T.ToTensor(), T.Normalize(mean, std)])
+    """uint8 image -> normalised float32 C x H x W array (arrays all the way: the loader wraps each batch once)."""
+    return T.Compose([T.ToArray(), T.Normalize(mean, std)])
 
 
 def train_transform(config: TrainConfig, data: Data) -> T.Compose:
@@ -142,7 +143,7 @@ def train_transform(config: TrainConfig, data: Data) -> T.Compose:
         steps.append(T.RandomCrop(data.image_size, padding=max(1, data.image_size // 16)))
     if "flip" in config.augment:
         steps.append(T.RandomHorizontalFlip())
-    return T.Compose([*steps, T.ToTensor(), T.Normalize(data.mean, data.std)])
+    return T.Compose([*steps, T.ToArray(), T.Normalize(data.mean, data.std)])
 
 
 def with_transform(ds: ArrayImageDataset | None, transform: Any) -> ArrayImageDataset | None:

@@ -24,7 +24,7 @@ from .datasets import eval_transform, with_transform
 from .html import Markup, write_index
 from .pictures import Panel, panel_figure, say_once
 from .progress import on_terminal
-from .training import RunResult, evaluate
+from .training import RunResult, evaluate_splits
 
 
 @dataclass
@@ -75,8 +75,12 @@ class Report:
 
 
 def write_report(run: RunResult, out: str | Path, options: ReportOptions | None = None,
-                 extra_metrics: dict[str, Any] | None = None, started: float | None = None) -> Path:
-    """Write the whole report of ``run`` into ``out`` and return the path of ``index.html``."""
+                 extra_metrics: dict[str, Any] | None = None, started: float | None = None,
+                 results: dict[str, dict[str, Any]] | None = None) -> Path:
+    """Write the whole report of ``run`` into ``out`` and return the path of ``index.html``.
+
+    ``results``: the run's ``evaluate_splits`` when the caller has them already (they are computed otherwise).
+    """
     options = options or ReportOptions()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -85,12 +89,11 @@ def write_report(run: RunResult, out: str | Path, options: ReportOptions | None 
     val = with_transform(data.val, transform)
     test = with_transform(data.test, transform)
     report = Report(out, options.progress)
-    results: dict[str, Any] = {}
-    for name, ds in (("validation", val), ("test", test)):
-        if ds is not None and len(ds):
-            results[name] = evaluate(model, ds, device=config.device)
+    results = evaluate_splits(run) if results is None else results
     held_out = test if test is not None else val
     held_name = "test" if test is not None else "validation"
+    if held_out is not None and not len(held_out):  # e.g. one image per class: nothing was held out
+        held_out = None
 
     metrics: dict[str, Any] = {
         "data": data.description, "classes": data.classes, "config": config.to_dict(),
@@ -114,10 +117,14 @@ def write_report(run: RunResult, out: str | Path, options: ReportOptions | None 
             "state and configuration (a NumPy .npz archive without pickle). Continue training with "
             "<code>tapegrad train --resume {0} --epochs N</code>; evaluate it with "
             "<code>tapegrad evaluate --checkpoint {0}</code>.").format(run.checkpoint.name)))
-    sample = held_out[0][0] if held_out is not None else val[0][0]
+    sample = (held_out if held_out is not None else with_transform(data.train, transform))[0][0]
     report.section("Computation graph", lambda: _graph(model, sample, out))
     report.section("First-layer filters", lambda: _filters(model, out))
-    if held_out is not None:
+    if held_out is None:
+        report.sections.append(Section("Pictures", note=(
+            "No held-out images (too few per class to set any aside), so there are no pictures of what the "
+            "network does on images it did not train on. Add images, or a test/ folder.")))
+    else:
         report.section("Top-9 activations per feature map (Zeiler & Fergus, Fig. 2)",
                        lambda: _top9(model, held_out, held_name, options, out))
         report.section("Occlusion sensitivity (Zeiler & Fergus, Fig. 7)",
@@ -181,8 +188,9 @@ def _curves(run: RunResult, out: Path) -> Section:
 
 def _graph(model: Any, sample: Any, out: Path) -> Section:
     from tapegrad.viz import draw_model, render_graph
+    from tapegrad.viz.project import model_device
 
-    x = Tensor(np.asarray(sample.numpy() if isinstance(sample, Tensor) else sample)[None])
+    x = Tensor(np.asarray(sample.numpy() if isinstance(sample, Tensor) else sample)[None], device=model_device(model))
     # module boxes stack the modules in a staircase (1289 pt wide, drawn at 64 % in the page); without them
     # the graph is 779 pt wide, so the page shows its 11 pt labels at full size. Both are written.
     compact = {"nodesep": "0.2", "ranksep": "0.3"}
@@ -219,25 +227,26 @@ def _filters(model: Any, out: Path) -> Section:
 
 def _top9(model: Any, dataset: Any, name: str, options: ReportOptions, out: Path) -> Section:
     from tapegrad.nn.data import Subset
-    from tapegrad.viz import top_activations, top_activations_grid
+    from tapegrad.viz import top_activations_grid, top_activations_of_layers
 
     source = dataset if options.top_images is None else Subset(dataset, range(min(options.top_images,
                                                                                    len(dataset))))
+    convs = list(model.conv_layers)
+    widths = [getattr(model, conv).weight.shape[0] for conv in convs]
+    channels = [list(range(min(options.channels, width))) for width in widths]
+    layers = [f"relu{i}" for i in range(1, len(convs) + 1)]
+    results = top_activations_of_layers(model, source, layers, channels=channels, k=options.k,
+                                        progress=options.progress and on_terminal())  # one pass for all layers
     figures = []
-    for i, conv in enumerate(model.conv_layers, start=1):
-        layer = f"relu{i}"
-        width = getattr(model, conv).weight.shape[0]
-        channels = list(range(min(options.channels, width)))
-        result = top_activations(model, source, layer, channels=channels, k=options.k,
-                                 progress=options.progress and on_terminal())
+    for conv, layer, width, chosen, result in zip(convs, layers, widths, channels, results, strict=True):
         file = f"top9_{conv}.png"
-        top_activations_grid(result, title=f"{conv} (after {layer}): deconvnet projection (left) | image patch "
-                                           "(right)").save(out / file)
+        top_activations_grid(result, title=f"{conv} (after {layer}): deconvnet projection (top) above the "
+                                           "image patch (bottom)").save(out / file)
         figures.append((file, (
-            f"{conv} (after {layer}): feature maps {channels[0]}–{channels[-1]} of {width}, one row each "
+            f"{conv} (after {layer}): feature maps {chosen[0]}–{chosen[-1]} of {width}, one row each "
             f"(ch). For the {options.k} strongest activations (#1 = strongest, its value under the pair) over the "
             f"{len(source)} {name} images: the deconvnet projection of that single activation to pixel space "
-            "(left of each pair) beside the image patch in its receptive field (right). Each projection is "
+            "(top of each pair) above the image patch in its receptive field (bottom). Each projection is "
             "min-max normalised on its own.")))
     return Section("Top-9 activations per feature map (Zeiler & Fergus, Fig. 2)", figures=figures, text=Markup(
         "As in Zeiler &amp; Fergus (2014), Fig. 2: higher layers respond to larger, more specific "
@@ -260,7 +269,7 @@ def _occlusion(model: Any, dataset: Any, result: dict[str, Any], classes: list[s
         picks += members[: max(1, options.occlusion_images // len(classes))]
     rows = []
     for i in picks[: max(options.occlusion_images, 1)]:
-        image = np.asarray(dataset[i][0].numpy())
+        image = np.asarray(dataset[i][0])
         target = int(result["labels"][i])
         occ = _occlusion_map(model, image, target)
         change = occ.probabilities - occ.baseline
@@ -286,7 +295,7 @@ def _misclassified(model: Any, dataset: Any, result: dict[str, Any], classes: li
         return Section("Where it goes wrong: misclassified images",
                        text="No held-out image was misclassified.")
     shown = wrong[: options.misclassified]
-    images = np.stack([np.asarray(dataset[int(i)][0].numpy()) for i in shown])
+    images = np.stack([np.asarray(dataset[int(i)][0]) for i in shown])
     predicted = result["predictions"][shown]
     channels = [int(p) for p in predicted]
     deconv = DeconvNet(model).project(images, "fc", channel=channels).maps
@@ -316,7 +325,7 @@ def _sanity(model: Any, dataset: Any, options: ReportOptions, out: Path, metrics
     from tapegrad.viz import format_table, sanity_check
 
     n = min(options.sanity_images, len(dataset))
-    x = np.stack([np.asarray(dataset[i][0].numpy()) for i in range(n)])
+    x = np.stack([np.asarray(dataset[i][0]) for i in range(n)])
     result = sanity_check(model, x)
     table = format_table(result)
     (out / "sanity.txt").write_text(table + "\n")

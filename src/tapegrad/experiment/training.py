@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from tapegrad.autograd import Tensor, manual_seed, no_grad
+from tapegrad.autograd import manual_seed, no_grad
 from tapegrad.autograd.random import get_rng_state, set_rng_state
 from tapegrad.nn import F, optim
 from tapegrad.nn.data import DataLoader
@@ -73,6 +73,17 @@ def evaluate(model: Any, dataset: Any, batch_size: int = 256, device: str = "cpu
     np.add.at(confusion, (t, pred), 1)
     return {"accuracy": float((pred == t).mean()), "loss": float(sum(losses) / len(t)), "n": int(len(t)),
             "predictions": pred, "labels": t, "probabilities": p, "confusion": confusion}
+
+
+def evaluate_splits(run: RunResult) -> dict[str, dict[str, Any]]:
+    """``evaluate`` on the run's validation and test sets (those it has), each once: the report and the command
+    line's printed scores share these results."""
+    transform = eval_transform(run.data.mean, run.data.std)
+    results = {}
+    for name, ds in (("validation", run.data.val), ("test", run.data.test)):
+        if ds is not None and len(ds):
+            results[name] = evaluate(run.model, with_transform(ds, transform), device=run.config.device)
+    return results
 
 
 def _epoch(model: Any, loader: DataLoader, optimizer: Any, config: TrainConfig, bar: Any) -> dict[str, float]:
@@ -173,9 +184,3 @@ def train(config: TrainConfig | None, out: str | Path, resume: str | Path | None
             on_epoch(epoch + 1, record)
     model.eval()
     return RunResult(model, data, config, history, path, seconds)
-
-
-def predict_batches(model: Any, images: np.ndarray, mean: list[float], std: list[float]) -> Tensor:
-    """uint8 images (N x H x W or N x H x W x C) -> the normalised N x C x H x W Tensor the model reads."""
-    transform = eval_transform(mean, std)
-    return Tensor(np.stack([transform(im).numpy() for im in images]))

@@ -4,21 +4,40 @@
 >>> check_op(lambda x: x.tanh() * x, lambda x: x.tanh() * x, shapes=[(3, 4)])
 
 This package imports Hypothesis (and torch when a spec's reference needs it); ``tapegrad.autograd`` and
-``tapegrad.nn`` never import it.  See :func:`check_op`, :func:`check_spec`, :mod:`tapegrad.testing.ops` (the
-registry of every built-in op's spec) and the tutorial "Test your op in five lines".
+``tapegrad.nn`` never import it.  Names are loaded on first use, so the pytest plugin
+(:mod:`tapegrad.testing.plugin`, loaded by pytest in every run where tapegrad is installed) costs nothing until
+a test asks for them.  See :func:`check_op`, :func:`check_spec`, :mod:`tapegrad.testing.ops` (the registry of
+every built-in op's spec) and the tutorial "Test your op in five lines".
 """
 
 from __future__ import annotations
 
-from tapegrad.autograd.opspec import DEFAULT_TOLERANCES, Arg, OpSpec
+import importlib
+from typing import Any
 
-from . import ops
-from .api import check_op, check_spec, replay
-from .case import Case
-from .families import FAMILIES, family
-from .strategies import arrays, broadcastable_shapes, case_for, shapes, tensors
+_EXPORTS = {
+    "check_op": "api", "check_spec": "api", "replay": "api",
+    "Case": "case",
+    "FAMILIES": "families", "family": "families",
+    "arrays": "strategies", "broadcastable_shapes": "strategies", "case_for": "strategies", "shapes": "strategies",
+    "tensors": "strategies",
+}
+_OPSPEC = ("Arg", "OpSpec", "DEFAULT_TOLERANCES")
 
-__all__ = [
-    "DEFAULT_TOLERANCES", "FAMILIES", "Arg", "Case", "OpSpec", "arrays", "broadcastable_shapes", "case_for",
-    "check_op", "check_spec", "family", "ops", "replay", "shapes", "tensors",
-]
+__all__ = sorted([*_EXPORTS, *_OPSPEC, "ops", "mutation"])
+
+
+def __getattr__(name: str) -> Any:
+    if name in _OPSPEC:
+        from tapegrad.autograd import opspec
+
+        return getattr(opspec, name)
+    if name in ("ops", "mutation"):
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

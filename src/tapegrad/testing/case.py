@@ -49,6 +49,6 @@ def literal(a: np.ndarray | None) -> str:
         body = np.array2string(
             a, separator=", ", threshold=SMALL + 1, precision=digits, floatmode="unique", max_line_width=10**6
         )
-        return f"np.array({body}, dtype=np.{a.dtype.name})" + ("" if a.ndim else "")
+        return f"np.array({' '.join(body.split())}, dtype=np.{a.dtype.name})"
     payload = base64.b64encode(np.ascontiguousarray(a).tobytes()).decode("ascii")
     return f'np.frombuffer(base64.b64decode("{payload}"), dtype=np.{a.dtype.name}).reshape({a.shape})'

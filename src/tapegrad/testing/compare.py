@@ -38,8 +38,8 @@ def to_numpy(x: Any) -> np.ndarray | None:
     """A NumPy copy of a tapegrad Tensor, torch tensor, CuPy or NumPy array (None stays None)."""
     if x is None:
         return None
-    if hasattr(x, "detach") and hasattr(x, "cpu"):  # torch
-        return x.detach().cpu().numpy()
+    if type(x).__module__.startswith("torch"):
+        return x.detach().cpu().numpy(force=True)
     data = getattr(x, "data", x)
     if hasattr(data, "get") and not isinstance(data, np.ndarray):  # CuPy
         data = data.get()

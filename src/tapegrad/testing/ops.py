@@ -20,7 +20,7 @@ from typing import Any
 from tapegrad.autograd import Function
 from tapegrad.autograd.opspec import OpSpec
 
-__all__ = ["all_specs", "get", "names", "owner", "refresh"]
+__all__ = ["all_specs", "get", "key", "names", "owner", "refresh"]
 
 _PACKAGES = ("tapegrad.autograd.ops", "tapegrad.nn.functional")
 _cache: dict[str, tuple[OpSpec, type | None]] | None = None
@@ -52,23 +52,35 @@ def _as_tuple(value: Any) -> tuple[OpSpec, ...]:
 
 
 def _collect() -> dict[str, tuple[OpSpec, type | None]]:
+    """name -> (spec, owner).  Variants declared together under one name (``sum`` over several ``dim``
+    options) are keyed ``sum[0]``, ``sum[1]``...; one name declared in two places is an error."""
     _import_op_modules()
     found: dict[str, tuple[OpSpec, type | None]] = {}
+    sites: dict[str, str] = {}
 
-    def add(spec: OpSpec, owner: type | None, where: str) -> None:
-        if spec.name in found and found[spec.name][0] is not spec:
-            raise ValueError(f"two op specs are named {spec.name!r} (the second in {where}); one declaration per op")
-        found[spec.name] = (spec, owner)
+    def add(specs: tuple[OpSpec, ...], owner: type | None, where: str) -> None:
+        counts: dict[str, int] = {}
+        for spec in specs:
+            counts[spec.name] = counts.get(spec.name, 0) + 1
+        seen: dict[str, int] = {}
+        for spec in specs:
+            if sites.get(spec.name, where) != where:
+                raise ValueError(f"op spec {spec.name!r} is declared in {sites[spec.name]} and in {where}; "
+                                 "one declaration per op")
+            sites[spec.name] = where
+            key = spec.name
+            if counts[spec.name] > 1:
+                key = f"{spec.name}[{seen.get(spec.name, 0)}]"
+                seen[spec.name] = seen.get(spec.name, 0) + 1
+            found[key] = (spec, owner)
 
     for cls in _subclasses(Function):
         if "spec" in vars(cls) and cls.__module__.startswith("tapegrad."):
-            for spec in _as_tuple(vars(cls)["spec"]):
-                add(spec, cls, f"{cls.__module__}.{cls.__qualname__}")
+            add(_as_tuple(vars(cls)["spec"]), cls, f"{cls.__module__}.{cls.__qualname__}")
     for name, module in sorted(sys.modules.items()):
         if name.startswith("tapegrad.") and module is not None and isinstance(getattr(module, "SPECS", None),
                                                                                  (tuple, list)):
-            for spec in _as_tuple(module.SPECS):
-                add(spec, None, name)
+            add(_as_tuple(module.SPECS), None, name)
     return dict(sorted(found.items()))
 
 
@@ -100,6 +112,14 @@ def get(name: str) -> OpSpec:
         return _registry()[name][0]
     except KeyError:
         raise KeyError(f"no op spec named {name!r}; known: {', '.join(_registry())}") from None
+
+
+def key(spec: OpSpec) -> str | None:
+    """The registry name of ``spec`` (``sum[1]`` for a variant), or None when it is not registered."""
+    for name, (registered, _) in _registry().items():
+        if registered is spec:
+            return name
+    return None
 
 
 def owner(name: str) -> type | None:

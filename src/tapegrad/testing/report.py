@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from tapegrad.autograd.opspec import OpSpec
@@ -22,16 +23,18 @@ def _importable(fn: Any) -> tuple[str, str] | None:
     module, name = getattr(fn, "__module__", None), getattr(fn, "__qualname__", "")
     if not module or module == "__main__" or "<" in name or "." in name:
         return None
+    if getattr(sys.modules.get(module), name, None) is not fn:  # defined in a notebook, exec'd code...
+        return None
     return module, name
 
 
-def snippet(spec: OpSpec, case: Case, device: str, registered: bool) -> str:
+def snippet(spec: OpSpec, case: Case, device: str, registered: str | None) -> str:
     """Python that runs exactly this check again (paste it into a test or a shell)."""
     lines = ["import base64" if any(a is not None and a.size > 24 for a in case.arrays) else "",
              "import numpy as np", "from tapegrad.testing import replay"]
     if registered:
         lines.append("from tapegrad.testing import ops")
-        target = f"ops.get({spec.name!r})"
+        target = f"ops.get({registered!r})"
         ref = ""
     else:
         where = _importable(spec.ours)
@@ -46,9 +49,12 @@ def snippet(spec: OpSpec, case: Case, device: str, registered: bool) -> str:
             ref = f", reference={reference!r}"
         else:
             ref_where = _importable(reference)
-            ref = f", reference={ref_where[0]}.{ref_where[1]}" if ref_where else ", reference=...  # your reference"
             if ref_where:
                 lines.append(f"import {ref_where[0]}")
+                ref = f", reference={ref_where[0]}.{ref_where[1]}"
+            else:
+                lines.append("# reference = ...  # the reference it was checked against")
+                ref = ", reference=reference"
     arrays = ",\n    ".join(literal(a) for a in case.arrays)
     lines.append(f"inputs = [\n    {arrays},\n]")
     lines.append(f"replay({target}{ref}, inputs=inputs, kwargs={case.kwargs!r}, grads={case.grads!r}, "
@@ -56,10 +62,10 @@ def snippet(spec: OpSpec, case: Case, device: str, registered: bool) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def report(spec: OpSpec, case: Case, mismatch: Mismatch, device: str, registered: bool = False) -> str:
+def report(spec: OpSpec, case: Case, mismatch: Mismatch, device: str, registered: str | None = None) -> str:
     rtol, atol = spec.tolerance(case.dtype)
     lines = [
-        f"{spec.name} disagrees with {_reference_name(spec.reference)} ({case.dtype}, {device})",
+        f"{registered or spec.name} disagrees with {_reference_name(spec.reference)} ({case.dtype}, {device})",
         f"  what:      {mismatch.kind} of {mismatch.where}",
         f"  detail:    {mismatch.detail}",
     ]

@@ -1,0 +1,166 @@
+"""The array computations of 2-D convolution: the forward, the input gradient and the weight gradient.
+
+Plain functions on NumPy/CuPy arrays, no autograd: the Functions of ``conv.py`` call them (and a compiled kernel
+can replace one without touching the tape).  All three are im2col + matrix products, with the columns laid out
+(C, kh, kw, grid_h, grid_w) per sample:
+
+* forward: the columns of each sample times the weight matrix (O, C*kh*kw) give the (O, grid) NCHW output
+  directly, one BLAS call per sample;
+* input gradient (also the forward of the transposed convolution): col2im(Wᵀ @ grad); for stride 1 over whole
+  flattened padded planes, see ``_input_gradient_stride1``;
+* weight gradient: Σₙ colsₙ @ gradₙᵀ, accumulated per sample (the columns are rebuilt, not kept by the forward:
+  the tape then holds only the input and the weight).
+
+The batch goes in chunks of about ``CHUNK_BYTES`` of columns, built in a reused scratch buffer so the product
+reads them from cache.  Groups split channels into independent blocks: one more stacked (batch) axis of the
+product.  Threads: slices of the batch run on tapegrad's kernel pool when the BLAS runs one thread per call
+(``autograd/runtime.py``); weight gradients of the slices are summed in batch order, so the result does not
+depend on the thread count.  The measurements behind these choices, and what was tried and not kept:
+docs/performance.md, "Convolution".
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from collections.abc import Iterator
+from typing import Any
+
+from tapegrad.autograd.runtime import array_module, over_batch, scratch
+
+from .geometry import Geometry
+from .im2col import fold_array, unfold_array
+
+CHUNK_BYTES = 1 << 20
+"""Columns are built for this many bytes' worth of samples at a time, so that they are still in cache when
+the matrix product reads them (a whole batch's columns would go to memory and back)."""
+
+MIN_COLUMNS_PER_THREAD = 1 << 21
+"""Column elements below which a convolution stays on one thread (a smaller hand-off was measured slower)."""
+
+
+def conv2d_forward(x: Any, weight: Any, geo: Geometry, groups: int) -> Any:
+    """(N, C, H, W) cross-correlated with (O, C/groups, kh, kw) -> (N, O, grid_h, grid_w), without bias."""
+    xp = array_module(x)
+    n, c = x.shape[:2]
+    o = weight.shape[0]
+    k, spatial = c * geo.kh * geo.kw // groups, geo.grid_h * geo.grid_w
+    w3 = weight.reshape(groups, o // groups, k)
+    out = xp.empty((n, o, geo.grid_h, geo.grid_w), dtype=x.dtype)
+
+    def kernel(lo: int, hi: int) -> None:
+        for start, stop, cols in _chunks(n, c, x.dtype, x, geo, lo, hi):
+            unfold_array(x[start:stop], geo, cols)
+            target = out[start:stop].reshape(stop - start, groups, o // groups, spatial)
+            xp.matmul(w3, cols.reshape(stop - start, groups, k, spatial), out=target)
+
+    _over_batch(n, n * c * geo.kh * geo.kw * spatial, kernel, x)
+    return out
+
+
+def conv2d_input_grad(grad: Any, weight: Any, geo: Geometry, groups: int) -> Any:
+    """col2im(Wᵀ @ grad): (N, O, grid_h, grid_w) and (O, C/groups, kh, kw) -> (N, C, H, W).
+
+    The gradient of a convolution with respect to its input, and the forward of the transposed convolution.
+    """
+    xp = array_module(grad)
+    n, o = grad.shape[:2]
+    c = weight.shape[1] * groups
+    k, spatial = c * geo.kh * geo.kw // groups, geo.grid_h * geo.grid_w
+    grad4 = grad.reshape(n, groups, o // groups, spatial)
+    w_t = xp.ascontiguousarray(weight.reshape(groups, o // groups, k).transpose(0, 2, 1))  # small; BLAS-friendly
+    out = xp.empty((n, c, geo.h, geo.w), dtype=grad.dtype)
+
+    def kernel(lo: int, hi: int) -> None:
+        if geo.sh == geo.sw == 1:
+            size = _chunk_size(c, grad.dtype, geo, hi - lo)
+            for start in range(lo, hi, size):
+                stop = min(hi, start + size)
+                _input_gradient_stride1(w_t, grad4[start:stop], geo, out[start:stop])
+            return
+        for start, stop, cols in _chunks(n, c, grad.dtype, grad, geo, lo, hi):
+            xp.matmul(w_t, grad4[start:stop], out=cols.reshape(stop - start, groups, k, spatial))
+            fold_array(cols, geo, out[start:stop])
+
+    _over_batch(n, n * c * geo.kh * geo.kw * spatial, kernel, grad)
+    return out
+
+
+def conv2d_weight_grad(grad: Any, x: Any, geo: Geometry, groups: int) -> Any:
+    """Σₙ colsₙ(x) @ gradₙᵀ: (N, O, grid_h, grid_w) and (N, C, H, W) -> the (O, C/groups, kh, kw) weight gradient.
+
+    Accumulated transposed, (K, O/groups) per group: in OpenBLAS that product runs faster than gradₙ @ colsₙᵀ
+    for the usual few-output-channels, many-pixels shapes.
+    """
+    xp = array_module(x)
+    n, c = x.shape[:2]
+    o = grad.shape[1]
+    k, spatial = c * geo.kh * geo.kw // groups, geo.grid_h * geo.grid_w
+    grad4 = grad.reshape(n, groups, o // groups, spatial)
+    partial: dict[int, Any] = {}  # one weight gradient per pool thread's slice, summed in batch order
+
+    def kernel(lo: int, hi: int) -> None:
+        total = xp.zeros((groups, k, o // groups), dtype=x.dtype)
+        product = xp.empty_like(total)
+        for start, stop, cols in _chunks(n, c, x.dtype, x, geo, lo, hi):
+            unfold_array(x[start:stop], geo, cols)
+            cols4 = cols.reshape(stop - start, groups, k, spatial)
+            for i in range(start, stop):
+                xp.matmul(cols4[i - start], grad4[i].transpose(0, 2, 1), out=product)
+                total += product
+        partial[lo] = total
+
+    _over_batch(n, n * c * geo.kh * geo.kw * spatial, kernel, x)
+    total = functools.reduce(operator.add, (partial[lo] for lo in sorted(partial)))
+    return total.transpose(0, 2, 1).reshape(o, c // groups, geo.kh, geo.kw)
+
+
+def _input_gradient_stride1(w_t: Any, grad: Any, geo: Geometry, out: Any) -> None:
+    """col2im(Wᵀ @ grad) for a stride-1 convolution, with every col2im add running over whole image planes.
+
+    With stride 1, window position (oh, ow) and kernel tap (i, j) read padded input position
+    (oh + i*dh, ow + j*dw).  Give grad the padded width Wp (zeros in the extra columns): in the flattened padded
+    plane the tap is then a constant offset i*dh*Wp + j*dw, so each of the kh*kw adds is one long contiguous
+    run instead of grid_h short rows (NumPy's per-row overhead dominated the ordinary col2im on small images).
+    The extra columns hold Wᵀ @ 0 = 0, so wherever they land they add nothing.
+    """
+    xp = array_module(grad)
+    nb, groups, og, _ = grad.shape
+    c, h, w = out.shape[1:]
+    hp, wp = h + 2 * geo.ph, w + 2 * geo.pw
+    wide = geo.grid_h * wp
+    grad_wide = scratch("grad_wide", (nb, groups, og, geo.grid_h, wp), grad.dtype, grad)
+    grad_wide[..., geo.grid_w :] = 0
+    grad_wide[..., : geo.grid_w] = grad.reshape(nb, groups, og, geo.grid_h, geo.grid_w)
+    cols = scratch("cols_wide", (nb, groups, w_t.shape[1], wide), grad.dtype, grad)
+    xp.matmul(w_t, grad_wide.reshape(nb, groups, og, wide), out=cols)
+    taps = cols.reshape(nb, c, geo.kh * geo.kw, wide)
+    padded = scratch("padded", (nb, c, hp * wp + (geo.kw - 1) * geo.dw), grad.dtype, grad)
+    padded[...] = 0
+    for t in range(geo.kh * geo.kw):
+        offset = (t // geo.kw) * geo.dh * wp + (t % geo.kw) * geo.dw
+        padded[:, :, offset : offset + wide] += taps[:, :, t]
+    out[...] = padded[:, :, : hp * wp].reshape(nb, c, hp, wp)[:, :, geo.ph : geo.ph + h, geo.pw : geo.pw + w]
+
+
+def _over_batch(n: int, columns: int, kernel: Any, like: Any) -> None:
+    """Run ``kernel(lo, hi)`` over the batch, on the pool when the BLAS is single-threaded and it pays."""
+    over_batch(n, columns, kernel, like=like, blas=True, min_elements=MIN_COLUMNS_PER_THREAD)
+
+
+def _chunk_size(c: int, dtype: Any, geo: Geometry, samples: int) -> int:
+    per_sample = c * geo.kh * geo.kw * geo.grid_h * geo.grid_w * dtype.itemsize
+    return max(1, min(samples, CHUNK_BYTES // max(per_sample, 1)))
+
+
+def _chunks(
+    n: int, c: int, dtype: Any, like: Any, geo: Geometry, lo: int = 0, hi: int | None = None
+) -> Iterator[tuple[int, int, Any]]:
+    """Yield (start, stop, columns buffer) over samples lo..hi (default: the batch) of a C-channel image; the
+    buffer is this thread's scratch, sized for a chunk."""
+    hi = n if hi is None else hi
+    size = _chunk_size(c, dtype, geo, hi - lo)
+    full = scratch("cols", (size, c, geo.kh, geo.kw, geo.grid_h, geo.grid_w), dtype, like)
+    for start in range(lo, hi, size):
+        stop = min(hi, start + size)
+        yield start, stop, full[: stop - start]

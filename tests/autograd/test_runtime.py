@@ -1,0 +1,54 @@
+"""The runtime room: one thread budget that also sets the BLAS threads, restored by the context form."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from tapegrad.autograd import runtime
+from threadpoolctl import threadpool_info
+
+from tapegrad import nn
+
+
+def _blas() -> list[int]:
+    return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+
+
+def test_set_num_threads_sets_the_pool_and_the_blas_and_num_threads_restores_them() -> None:
+    before, blas_before = runtime.get_num_threads(), _blas()
+    with runtime.num_threads(1):
+        assert nn.get_num_threads() == runtime.get_num_threads() == 1
+        assert set(_blas()) <= {1}
+        assert runtime.blas_threads() in (1, None)
+    with runtime.num_threads(3, blas=1):
+        assert runtime.get_num_threads() == 3 and set(_blas()) <= {1}
+    assert runtime.get_num_threads() == before and _blas() == blas_before
+    assert nn.set_num_threads is runtime.set_num_threads
+
+
+@pytest.mark.parametrize("bad", [0, -2, 1.5, "2", True])
+def test_set_num_threads_refuses_what_is_not_a_positive_int(bad) -> None:
+    with pytest.raises(ValueError, match="set_num_threads"):
+        runtime.set_num_threads(bad)
+
+
+def test_over_batch_covers_the_batch_once_on_the_pool(monkeypatch) -> None:
+    monkeypatch.setattr(runtime, "_threads", 3)
+    seen = np.zeros(10, dtype=np.int64)
+
+    def kernel(start: int, stop: int) -> None:
+        seen[start:stop] += 1
+
+    runtime.over_batch(10, 10, kernel, min_elements=1)
+    np.testing.assert_array_equal(seen, np.ones(10, dtype=np.int64))
+
+
+def test_scratch_is_reused_per_role_and_thread() -> None:
+    like = np.zeros(1, np.float32)
+    a = runtime.scratch("test-role", (4, 5), np.float32, like)
+    b = runtime.scratch("test-role", (2, 3), np.float64, like)
+    assert a.shape == (4, 5) and b.shape == (2, 3) and b.dtype == np.float64
+    assert np.shares_memory(a, b)
+    runtime.clear_scratch()
+    c = runtime.scratch("test-role", (4, 5), np.float32, like)
+    assert not np.shares_memory(a, c)
