@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from .backend import array_module, cupy_module, gpu_available, is_gpu_array  # noqa: F401 - the array module
+from .kernels import _threads as _kernel_threads
 
 __all__ = [
     "array_module", "blas_threads", "clear_scratch", "get_num_threads", "is_gpu_array", "num_threads",
@@ -51,6 +52,7 @@ def _threads_from_environment() -> int:
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
 _threads = _threads_from_environment()
+_kernel_threads.set_threads(_threads)  # the compiled kernels share the budget (tapegrad's own setting only)
 _blas: int | None = None  # BLAS threads per call as last set or read; None: not known yet
 
 
@@ -61,7 +63,8 @@ def _check_count(n: Any, what: str) -> int:
 
 
 def set_num_threads(n: int, blas: int | None = None) -> None:
-    """Let tapegrad use ``n`` threads (``torch.set_num_threads``): its kernel pool and NumPy's BLAS.
+    """Let tapegrad use ``n`` threads (``torch.set_num_threads``): its kernel pool, its compiled kernels and
+    NumPy's BLAS.
 
     ``blas`` (default ``n``) sets the BLAS threads separately; with ``blas=1`` convolution splits the batch over
     the kernel pool instead of each BLAS call using several threads, which is faster for small networks.
@@ -71,6 +74,7 @@ def set_num_threads(n: int, blas: int | None = None) -> None:
     n = _check_count(n, "the number of threads")
     blas = n if blas is None else _check_count(blas, "blas")
     _set_blas_threads(blas)
+    _kernel_threads.set_threads(n)
     with _lock:
         _threads = n
         if _pool is not None:

@@ -1,7 +1,9 @@
 """Window geometry as the kernels see it: a plain 12-tuple (kh, kw, sh, sw, ph, pw, dh, dw, h, w, ho, wo).
 
-``nn.functional``'s ``Geometry`` is a NamedTuple with exactly these fields, so it is passed as is; the kernel
-layer does not import nn (layers point one way).
+``nn.functional``'s ``Geometry`` (``nn/functional/geometry.py``) is a NamedTuple that starts with exactly these
+fields (``h, w`` the image, ``grid_h, grid_w`` the window positions, then a ``transposed`` flag the kernels do not
+need), so it is passed as is and read through its first 12 values; the kernel layer does not import nn (layers
+point one way).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ Taps = tuple[tuple[int, int, tuple[slice, slice], tuple[slice, slice]], ...]
 def taps(g: Any) -> Taps:
     """For each kernel tap (i, j) in row-major order: the output positions whose window puts that tap inside
     the input, and the strided input slice those positions read (padding is never read, never copied)."""
-    return _taps(tuple(int(v) for v in g))
+    return _taps(tuple(int(v) for v in tuple(g)[:12]))
 
 
 @functools.lru_cache(maxsize=256)

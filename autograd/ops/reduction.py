@@ -44,7 +44,7 @@ def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]
     return tuple(1 if i in axes else s for i, s in enumerate(shape))
 
 
-_DIM_KWARGS = ({"dim": 1}, {"dim": (0, 1), "keepdim": True}, {})
+_DIM_KWARGS = {"dim1": {"dim": 1}, "dims_keepdim": {"dim": (0, 1), "keepdim": True}, "all": {}}
 
 
 class Sum(Function):
@@ -68,7 +68,8 @@ class Sum(Function):
 
     names, method, projection = "sum", True, "linear"
     spec = tuple(
-        OpSpec("sum", lambda x, kw=kw: x.sum(**kw), "torch.sum", (Arg((2, 3, 4)),), kwargs=kw) for kw in _DIM_KWARGS
+        OpSpec(f"sum_{k}", lambda x, **kw: x.sum(**kw), "torch.sum", (Arg((2, 3, 4)),), kwargs=kw)
+        for k, kw in _DIM_KWARGS.items()
     )
 
     @staticmethod
@@ -112,8 +113,8 @@ class Amax(Function):
 
     names, method, projection = "amax", True, "linear"
     spec = tuple(
-        OpSpec("amax", lambda x, kw=kw: x.amax(**kw), "torch.amax", (Arg((2, 3, 4), distinct=True),), kwargs=kw)
-        for kw in _DIM_KWARGS
+        OpSpec(f"amax_{k}", lambda x, **kw: x.amax(**kw), "torch.amax", (Arg((2, 3, 4), distinct=True),), kwargs=kw)
+        for k, kw in _DIM_KWARGS.items()
     )
 
     @staticmethod
@@ -136,8 +137,8 @@ class Amin(Function):
 
     names, method, projection = "amin", True, "linear"
     spec = tuple(
-        OpSpec("amin", lambda x, kw=kw: x.amin(**kw), "torch.amin", (Arg((2, 3, 4), distinct=True),), kwargs=kw)
-        for kw in _DIM_KWARGS
+        OpSpec(f"amin_{k}", lambda x, **kw: x.amin(**kw), "torch.amin", (Arg((2, 3, 4), distinct=True),), kwargs=kw)
+        for k, kw in _DIM_KWARGS.items()
     )
 
     @staticmethod
@@ -294,8 +295,8 @@ class LogSumExp(Function):
 
     names, method, retain_inputs, projection = "logsumexp", True, (0,), None
     spec = tuple(
-        OpSpec("logsumexp", lambda x, kw=kw: x.logsumexp(**kw), "torch.logsumexp", (Arg((2, 3, 4)),), kwargs=kw)
-        for kw in ({"dim": 1}, {"dim": (0, 2), "keepdim": True})
+        OpSpec(f"logsumexp_{k}", lambda x, **kw: x.logsumexp(**kw), "torch.logsumexp", (Arg((2, 3, 4)),), kwargs=kw)
+        for k, kw in (("dim1", {"dim": 1}), ("dims_keepdim", {"dim": (0, 2), "keepdim": True}))
     )
 
     @staticmethod

@@ -96,7 +96,10 @@ class Abs(Function):
     """
 
     names, method, operators, retain_inputs, projection = "abs", True, ("__abs__",), (0,), None
-    spec = OpSpec("abs", lambda x: x.abs(), "torch.abs", (Arg(away_from=(0.0,)),))
+    spec = OpSpec(
+        "abs", lambda x: x.abs(), "torch.abs", (Arg(away_from=(0.0,)),), second_order=False,
+        notes="the second derivative is 0; torch returns it as a ZeroTensor, which has no .numpy()",
+    )
 
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:

@@ -48,3 +48,13 @@ def test_no_sync_accumulates_locally_and_the_next_backward_averages_the_sum(tmp_
         np.testing.assert_allclose(ours[name], want, rtol=2e-5, atol=2e-6, err_msg=name)
     stepwise = single_process(world, False, n_data, batch, epochs, 1)  # the test tells the two apart
     assert not np.allclose(stepwise["0.weight"], reference["0.weight"], atol=1e-4)
+
+
+def test_gradients_on_the_gpu_are_reduced_through_the_host(tmp_path, monkeypatch):
+    monkeypatch.setenv("TAPEGRAD_EMULATE_CUDA", "1")  # CuPy arrays without a GPU (a real one when run on it)
+    monkeypatch.delenv("TAPEGRAD_CUDA_AWARE_MPI", raising=False)
+    done = worker(2, "ddp", tmp_path, 0, 16, 2, 1, 1, "cuda")
+    assert done.returncode == 0, done.stderr
+    ours = dict(np.load(tmp_path / "ddp.npz"))
+    for name, want in single_process(2, False, 16, 2, 1).items():
+        np.testing.assert_allclose(ours[name], want, rtol=2e-5, atol=2e-6, err_msg=name)

@@ -18,9 +18,10 @@ from tapegrad import nn
 from . import cases
 
 
-def ddp(out: Path, sync_bn: bool, n_data: int, batch: int, epochs: int, every: int = 1) -> None:
+def ddp(out: Path, sync_bn: bool, n_data: int, batch: int, epochs: int, every: int = 1, device: str = "cpu") -> None:
     rank = dist.get_rank()
     net = cases.model(seed=100 + rank, sync_bn=sync_bn)  # different on purpose: DDP must broadcast rank 0's
+    net.to(device)  # "cuda": CuPy gradients, staged through the host (the emulated CuPy in CI)
     if sync_bn:
         net = nn.SyncBatchNorm.convert_sync_batchnorm(net)
     model = nn.parallel.DistributedDataParallel(net, bucket_cap_mb=0.001)  # several buckets
@@ -29,9 +30,9 @@ def ddp(out: Path, sync_bn: bool, n_data: int, batch: int, epochs: int, every: i
     sampler = nn.data.DistributedSampler(data, shuffle=True, seed=3)
     for epoch in range(epochs):
         sampler.set_epoch(epoch)
-        batches = list(cases.loader(data, batch, sampler))
+        batches = [(x.to(device), y.to(device)) for x, y in cases.loader(data, batch, sampler)]
         cases.accumulate(model, opt, batches, every, model.no_sync)
-    state = {k: np.asarray(v) for k, v in net.state_dict().items()}
+    state = {k: np.asarray(v) for k, v in net.to("cpu").state_dict().items()}
     gathered = dist.all_gather_object(state)
     for other in gathered[1:]:  # every rank ends with the same parameters and buffers
         for k in state:
@@ -141,7 +142,7 @@ def main(argv: list[str]) -> None:
     dist.init_process_group()
     values = [int(v) for v in options if v.lstrip("-").isdigit()]
     words = [v for v in options if not v.lstrip("-").isdigit()]
-    {"ddp": lambda: ddp(Path(out), bool(values[0]), *values[1:]),
+    {"ddp": lambda: ddp(Path(out), bool(values[0]), *values[1:], *words),
      "collectives": lambda: collectives(Path(out)),
      "topk": lambda: top_k(Path(out), *values),
      "fail": lambda: fail(Path(out), *words)}[case]()

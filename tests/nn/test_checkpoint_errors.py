@@ -158,3 +158,18 @@ def test_a_folder_or_a_fifo_is_refused_without_blocking(tmp_path):
     fifo = tmp_path / "pipe.npz"
     os.mkfifo(fifo)
     _check(fifo)
+
+
+@pytest.mark.parametrize("rng", [np.zeros(()), {"bit_generator": "PCG64", "state": np.zeros(2)}, "PCG64",
+                                 {"bit_generator": "MT19937"}])
+def test_an_rng_entry_numpy_cannot_use_is_a_checkpoint_error(tmp_path, rng):  # found by the mutation fuzzer
+    from tapegrad.experiment.state import load_checkpoint
+
+    path = tmp_path / "checkpoint.npz"
+    nn.save({"format": "tapegrad-experiment", "model_config": {"in_channels": 1, "num_classes": 2,
+                                                                "image_size": 28, "dropout": 0.5},
+             "classes": ["a", "b"], "mean": [0.5], "std": [0.2], "train_config": {"data": "embedded"},
+             "model": {}, "optimizer": {}, "scheduler": {}, "rng": rng, "epoch": 1, "seconds": 1.0,
+             "history": []}, path)
+    with pytest.raises(CheckpointError, match="rng"):
+        load_checkpoint(path)

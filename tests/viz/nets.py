@@ -70,7 +70,7 @@ def torch_layers(model: nn.Sequential, method: str) -> list[Any]:
     """One torch callable per tapegrad module, same weights, eval mode, the method's relu."""
 
     def t(p: Any) -> torch.Tensor:
-        return torch.tensor(np.array(p.data))
+        return torch.tensor(p.numpy())  # a copy, from the GPU too
 
     layers: list[Any] = []
     for module in (model[i] for i in range(len(model))):

@@ -54,12 +54,12 @@ def mlp() -> nn.Sequential:
 
 def test_sanity_check_randomises_top_down_on_a_copy() -> None:
     model = mlp()
-    before = copy.deepcopy([p.data.copy() for p in model.parameters()])
+    before = copy.deepcopy([p.numpy().copy() for p in model.parameters()])
     images = np.random.default_rng(0).random((3, 1, 8, 8))
     result = sanity_check(model, images, keep_maps=True)
     assert result["layers"] == ["original", "5", "3", "1"]  # from the top layer down
     for p, q in zip(model.parameters(), before, strict=True):
-        np.testing.assert_array_equal(p.data, q)  # the model itself is untouched
+        np.testing.assert_array_equal(p.numpy(), q)  # the model itself is untouched
     for method in ("deconvnet", "guided", "saliency"):
         scores = result[method]
         assert scores["spearman"][0] == 1.0 and scores["ssim"][0] == 1.0

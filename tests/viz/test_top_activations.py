@@ -23,7 +23,7 @@ def positive_net(spec: list[tuple[str, int, int, int]]) -> nn.Sequential:
     for kind, k, s, p in spec:
         if kind == "conv":
             conv = nn.Conv2d(channels, 2, k, stride=s, padding=p, bias=False)
-            conv.weight.data[...] = np.abs(conv.weight.data) + 0.1
+            conv.weight.data[...] = abs(conv.weight.data) + 0.1  # abs, not np.abs: the data may be on a GPU
             layers += [conv, nn.ReLU()]
             channels = 2
         elif kind == "max":
