@@ -1,9 +1,7 @@
 """The checks run on one drawn case: forward values and dtypes, first- and second-order vector-Jacobian
 products against torch (or float64 finite differences), inputs left untouched, the graph freed by backward.
 
-Options: a case's drawn options (a family's stride, padding...) go to both callables; the spec's own ``kwargs``
-go to the reference only, since ``ours`` binds its options itself (``lambda x: x.sum(dim=1)`` against
-``torch.sum`` with ``kwargs={"dim": 1}``).
+Options: the spec's ``kwargs`` and a case's drawn options (a family's stride, padding...) go to both callables.
 
 Upstream gradients are random normal (unit scale, never ones: ones hide transposed and mis-broadcast
 gradients) from the case's seed; comparisons are relative (see :mod:`.compare`).
@@ -73,7 +71,7 @@ class _Run:
 
     def call_ours(self, inputs: list[Any]) -> list[Any]:
         try:
-            return _outputs(self.spec.ours(*inputs, **self.case.kwargs))
+            return _outputs(self.spec.ours(*inputs, **self.reference_kwargs))
         except Exception as exc:  # noqa: BLE001 - any failure of the op on a valid input is the finding
             raise Mismatch("forward", "the op", f"raised {type(exc).__name__}: {exc}") from exc
 
@@ -87,7 +85,7 @@ class _Run:
         """Our op in float64 on (float-cast) arrays, as NumPy arrays: the numeric reference's function."""
         cast = [None if a is None else (a.astype(np.float64) if a.dtype.kind == "f" else a) for a in arrays]
         outs = _outputs(self.spec.ours(*[None if a is None else Tensor(to_device(a, self.device)) for a in cast],
-                                       **self.case.kwargs))
+                                       **self.reference_kwargs))
         return [to_numpy(o).astype(np.float64) for o in outs]
 
     # --- the checks --------------------------------------------------------------------------------------------
@@ -268,7 +266,7 @@ class _Run:
         def projected(current: list[Any]) -> float:
             leaves = [None if a is None else Tensor(to_device(a, self.device), requires_grad=i in self.wanted)
                       for i, a in enumerate(current)]
-            outs = _outputs(self.spec.ours(*leaves, **self.case.kwargs))
+            outs = _outputs(self.spec.ours(*leaves, **self.reference_kwargs))
             gs = grad([outs[k] for k in differentiable], [leaves[i] for i in self.wanted],
                       grad_outputs=[Tensor(to_device(v, self.device)) for v in vs64], allow_unused=True)
             return numeric.dot([to_numpy(g) for g in gs], ws64)
