@@ -27,5 +27,5 @@ fi
 # The nn and viz tests once more on the NumPy kernels (the run above used the compiled ones, the default):
 # both kernel sets must pass (issue 11).  Skipped when arguments pick a subset.
 if [ $# -eq 0 ]; then
-  TAPEGRAD_KERNELS=numpy python3 -m pytest -q -p no:cacheprovider tests/nn tests/viz
+  TAPEGRAD_KERNELS=numpy python3 -m pytest -p no:cacheprovider tests/nn tests/viz
 fi

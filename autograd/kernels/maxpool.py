@@ -25,10 +25,14 @@ def code_dtype(g: Any) -> Any:
 
 
 def _first_inside(g: Any, xp: Any) -> Any:
-    """Per output position, the code of the first window tap inside the input (None when it is always 0)."""
+    """Per output position, the code of the first window tap inside the input (None when it is always 0).
+
+    Geometry only, so it is worked out on the host (NumPy) and uploaded once: on a GPU the two ``bool(...)``
+    tests below would each wait for the device (a synchronisation per pooling call, seen on the emulated device).
+    """
     kw, ho, wo = g[1], g[10], g[11]
-    row_first = xp.full(ho, -1, dtype=xp.int64)
-    col_first = xp.full(wo, -1, dtype=xp.int64)
+    row_first = np.full(ho, -1, dtype=np.int64)
+    col_first = np.full(wo, -1, dtype=np.int64)
     for i, j, (orows, ocols), _ in taps(g):
         if j == 0:
             seg = row_first[orows]
@@ -38,7 +42,7 @@ def _first_inside(g: Any, xp: Any) -> Any:
             seg[seg < 0] = j
     if bool((row_first == 0).all()) and bool((col_first == 0).all()):
         return None
-    return xp.maximum(row_first, 0)[:, None] * kw + xp.maximum(col_first, 0)[None, :]
+    return xp.asarray(np.maximum(row_first, 0)[:, None] * kw + np.maximum(col_first, 0)[None, :])
 
 
 def max_pool_numpy(x: Any, g: Any, switches: bool = True) -> tuple[Any, Any]:

@@ -59,6 +59,8 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp_path = tmp_path_factory.mktemp("docs")
     source = tmp_path / "docs"
     shutil.copytree(DOCS, source, ignore=shutil.ignore_patterns("_build", "_generated", "__pycache__"))
+    # pages include source files by path (architecture.md shows the Softsign op): the same layout beside the copy
+    shutil.copytree(DOCS.parent / "autograd", tmp_path / "autograd", ignore=shutil.ignore_patterns("__pycache__"))
     out = tmp_path / "html"
     env = {**os.environ, "TAPEGRAD_DOCS_EXECUTE": "1"}
     result = subprocess.run(

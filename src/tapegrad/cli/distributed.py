@@ -30,6 +30,14 @@ def setup(args: argparse.Namespace) -> None:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
 
 
+def leave() -> None:
+    """Leave the process group :func:`setup` joined (MPI itself stays up until the interpreter exits)."""
+    import tapegrad.distributed as dist
+
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
 def several_ranks() -> bool:
     import tapegrad.distributed as dist
 

@@ -175,10 +175,12 @@ def _run(args: argparse.Namespace) -> int:
     from . import commands, distributed
     from .outdir import folder_of, removed_if_empty_on_failure
 
+    joined = False
     try:
         with removed_if_empty_on_failure(folder_of(args)):
             if distributed.wanted(args):
                 distributed.setup(args)
+                joined = True
             if args.device == "cuda":
                 from tapegrad.autograd import gpu_available
 
@@ -195,6 +197,9 @@ def _run(args: argparse.Namespace) -> int:
     except Exception as exc:  # noqa: BLE001 - a bug of ours still gets one line, not a traceback
         return distributed.fail(f"tapegrad: error: internal error ({type(exc).__name__}: {exc}); this is a bug in "
                                 "tapegrad, please report it with the command that caused it", 1)
+    finally:
+        if joined:  # main() called in-process (a script, a test) leaves no process group behind, as it found none
+            distributed.leave()
 
 
 if __name__ == "__main__":
