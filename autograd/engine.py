@@ -167,7 +167,7 @@ def _run(
     if paths is not None:  # grad(): only the paths to the inputs
         for node in [n for n in buffers if n not in paths]:
             del buffers[node]
-    dependencies = _count_dependencies([n for n in buffers], paths)
+    dependencies, leaf_uses = _count_dependencies([n for n in buffers], paths)
     ready = [n for n in buffers if dependencies.get(n, 0) == 0]
     mode = enable_grad() if create_graph else no_grad()
     with mode:
@@ -175,12 +175,12 @@ def _run(
             node = ready.pop()
             grads = buffers.pop(node)
             if paths is None:
-                _process(node, grads, buffers, dependencies, ready, capture, backward_for, leaves)
+                _process(node, grads, buffers, dependencies, ready, capture, backward_for, leaves, leaf_uses)
             else:
                 needs = node.needs_input_grad
                 node.needs_input_grad = paths[node]
                 try:
-                    _process(node, grads, buffers, dependencies, ready, capture, backward_for, leaves)
+                    _process(node, grads, buffers, dependencies, ready, capture, backward_for, leaves, leaf_uses)
                 finally:
                     node.needs_input_grad = needs
             if not retain:
@@ -191,12 +191,15 @@ def _run(
 
 def _count_dependencies(
     starts: list[Context], paths: dict[Context, tuple[bool, ...]] | None = None
-) -> dict[Context, int]:
-    """How many edges point into each node from nodes reachable from ``starts`` (iterative DFS).
+) -> tuple[dict[Context, int], dict[int, int]]:
+    """How many edges point into each node, and into each leaf (by id), from nodes reachable from ``starts``.
 
-    With ``paths`` (``grad``), only edges between nodes on a path count, and only those are walked.
+    With ``paths`` (``grad``), only edges between nodes on a path count, and only those are walked.  A leaf's
+    count lets the walk hand it its gradient as soon as its last consumer has run (as PyTorch's AccumulateGrad
+    does), so hooks on leaves (DDP's bucketed all-reduce) fire while the rest of backward is still running.
     """
     dependencies: dict[Context, int] = {}
+    leaf_uses: dict[int, int] = {}
     seen = set(starts)
     stack = list(starts)
     get = dependencies.get
@@ -211,13 +214,17 @@ def _count_dependencies(
             if parent is None:
                 continue
             child = parent.grad_fn
-            if child is None or not parent.requires_grad or (paths is not None and child not in paths):
+            if child is None:
+                if parent.requires_grad:
+                    leaf_uses[id(parent)] = leaf_uses.get(id(parent), 0) + 1
+                continue
+            if not parent.requires_grad or (paths is not None and child not in paths):
                 continue
             dependencies[child] = get(child, 0) + 1
             if child not in seen:
                 seen.add(child)
                 stack.append(child)
-    return dependencies
+    return dependencies, leaf_uses
 
 
 def _process(
@@ -229,6 +236,7 @@ def _process(
     capture: Any,
     backward_for: Callable[[Context], Callable[..., Any]] | None,
     leaves: dict[int, list[Any]],
+    leaf_uses: dict[int, int],
 ) -> None:
     """Run one node's backward and hand each input its gradient (the engine's inner loop: kept lean)."""
     for g in grads:
@@ -261,16 +269,26 @@ def _process(
                 i = parent._output_index
                 current = slot[i]
                 slot[i] = g if current is None else current + g
-        if child is not None:
-            left = dependencies.get(child)
-            if left is None:  # grad(): a node off every path to the inputs
-                continue
-            left -= 1
-            dependencies[child] = left
-            if left == 0:
-                if child not in buffers:
-                    buffers[child] = [None] * child.n_outputs
-                ready.append(child)
+        if child is None:  # a leaf: delivered once its last consumer has run
+            key = id(parent)
+            left = leaf_uses.get(key)
+            if left is not None:
+                left -= 1
+                leaf_uses[key] = left
+                if left == 0:
+                    entry = leaves.pop(key, None)
+                    if entry is not None:
+                        _deliver_to_leaf(entry[0], entry[1], capture)
+            continue
+        left = dependencies.get(child)
+        if left is None:  # grad(): a node off every path to the inputs
+            continue
+        left -= 1
+        dependencies[child] = left
+        if left == 0:
+            if child not in buffers:
+                buffers[child] = [None] * child.n_outputs
+            ready.append(child)
 
 
 def _call_backward(
@@ -360,7 +378,7 @@ def _run_hooks(hooks: list[Any], g: Tensor) -> Tensor:
 
 
 def _pend(leaves: dict[int, list[Any]], leaf: Tensor, g: Tensor) -> None:
-    """Sum a leaf's gradients over all paths; delivered (hooks, .grad) once, after the walk, like PyTorch."""
+    """Sum a leaf's gradients over all paths; delivered (hooks, .grad) once, when its last consumer has run."""
     entry = leaves.get(id(leaf))
     if entry is None:
         leaves[id(leaf)] = [leaf, g]

@@ -12,9 +12,10 @@ every earlier bucket has started (all ranks must start collectives in the same o
 ``.grad`` becomes a view of its slot (torch's ``gradient_as_bucket_view``), so the averaged result needs no copy
 back on the host.  When the last hook has fired, every bucket is waited for and divided by the world size.
 
-tapegrad's engine delivers leaf gradients (and their hooks) after the whole backward walk, in the order the
-leaves first received a gradient; so the reduction starts right after the walk, and what it overlaps is the
-other buckets' copies, not the backward computation itself (benchmarks/cases_distributed.py measures it).
+tapegrad's engine hands a leaf its gradient (and runs its hooks) as soon as the last op that used it has run
+its backward, as PyTorch's AccumulateGrad does; so a full bucket's all-reduce starts while backward is still
+computing earlier layers' gradients.  MPI moves a non-blocking all-reduce forward only inside MPI calls, so how
+much of it really overlaps is measured, not assumed (benchmarks/cases_distributed.py).
 """
 
 from __future__ import annotations
