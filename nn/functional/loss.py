@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 from tapegrad.autograd import Function, Tensor
-from tapegrad.autograd.backend import array_module
+from tapegrad.autograd.backend import array_module, is_gpu_array
 from tapegrad.autograd.errors import DTypeError, ShapeError, describe
 from tapegrad.autograd.function import Context
 from tapegrad.autograd.opspec import OpSpec
@@ -124,7 +124,12 @@ class CrossEntropy(Function):
         if ctx.reduction == "none":
             return local * g.reshape((-1, 1) if g.ndim else (1, 1)), None, None, None
         if ctx.reduction == "mean":  # no targets (N = 0, or all ignored): zero gradient, as in PyTorch
-            g = g / ctx.denominator if ctx.denominator else g * 0
+            d = ctx.denominator
+            if is_gpu_array(d):  # bool(d) would wait for the GPU: the same choice made on the device
+                xp = array_module(d)
+                g = g * xp.where(d != 0, 1 / xp.where(d != 0, d, 1), 0).astype(g.dtype)
+            else:
+                g = g / d if d else g * 0
         return local * g, None, None, None
 
 
@@ -162,7 +167,12 @@ class NllLoss(Function):
         if ctx.reduction == "none":
             return g.reshape((-1, 1)) * (-ctx.a), None, None, None
         if ctx.reduction == "mean":  # no targets (N = 0, or all ignored): zero gradient, as in PyTorch
-            g = g / ctx.denominator if ctx.denominator else g * 0
+            d = ctx.denominator
+            if is_gpu_array(d):  # bool(d) would wait for the GPU: the same choice made on the device
+                xp = array_module(d)
+                g = g * xp.where(d != 0, 1 / xp.where(d != 0, d, 1), 0).astype(g.dtype)
+            else:
+                g = g / d if d else g * 0
         return g * (-ctx.a), None, None, None
 
 
