@@ -67,6 +67,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="re-run in a subprocess without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE",
     )
+    parser.add_argument(
+        "--kernels", choices=("numpy", "compiled"), default=None,
+        help="tapegrad's kernel set (default: TAPEGRAD_KERNELS, else compiled when Numba imports)",
+    )
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
     return parser.parse_args(argv)
 
@@ -93,6 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
 
     thread_state = machine.set_threads(threads)
+    from tapegrad.autograd import kernels
+
+    if args.kernels:
+        kernels.set_kernels(args.kernels)
+    thread_state["kernels"] = kernels.get_kernels()
     info = machine.describe_machine()
     if args.device == "cuda":
         peak = machine.gpu_gemm_peak()  # CuPy's rate stands in the "numpy_gflops" slot
@@ -265,7 +274,8 @@ def _machine_lines(
             f"machine: {info['cpu']}, {info['cores']} cores ({info['affinity']} usable), SIMD {' '.join(info['simd'])}",
             f"python {v['python']}, numpy {v['numpy']}, torch {v['torch']}, mygrad {v['mygrad']}, tapegrad "
             f"{v['tapegrad']}; BLAS: {kernel or 'unknown'}",
-            f"threads: BLAS {threads.get('blas')}, tapegrad pool {threads.get('tapegrad', '-')}, "
+            f"threads: BLAS {threads.get('blas')}, tapegrad pool {threads.get('tapegrad', '-')} "
+            f"(kernels: {threads.get('kernels', '-')}), "
             f"torch {threads.get('torch')} "
             f"(interop {threads.get('torch_interop')})"
             f"; env {info['env'] or '{}'}; load average {_load(info['load_average'])}",

@@ -3,7 +3,8 @@
 #  - Debian's graphviz (the `dot` binary) for the graph-rendering tests, when missing and we may install it;
 #  - tapegrad itself (editable) with its `test` extra (pytest, hypothesis, the CPU build of torch==2.13.0) and its
 #    `distributed` extra (mpi4py + the MPICH wheel, whose mpiexec runs tests/distributed on loopback, as root too);
-#  - then ruff and the whole pytest suite, then autograd/nn/viz again on the (emulated) GPU device.
+#  - then ruff and the whole pytest suite, then autograd/nn/viz again on the (emulated) GPU device,
+#    and nn/viz again on the NumPy kernels (TAPEGRAD_KERNELS=numpy).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,4 +23,9 @@ python3 -m pytest "$@"
 # the emulated CuPy here (tests/conftest.py sets TAPEGRAD_EMULATE_CUDA=1). TAPEGRAD_DEVICE_PASS=0 leaves it out.
 if [ "${TAPEGRAD_DEVICE_PASS:-1}" != 0 ]; then
   TAPEGRAD_TEST_DEVICE=cuda python3 -m pytest tests/autograd tests/nn tests/viz
+fi
+# The nn and viz tests once more on the NumPy kernels (the run above used the compiled ones, the default):
+# both kernel sets must pass (issue 11).  Skipped when arguments pick a subset.
+if [ $# -eq 0 ]; then
+  TAPEGRAD_KERNELS=numpy python3 -m pytest -q -p no:cacheprovider tests/nn tests/viz
 fi

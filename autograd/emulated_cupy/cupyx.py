@@ -1,7 +1,9 @@
-"""The emulated ``cupyx``: the scatter operations the project uses (``cupyx.scatter_add``...)."""
+"""The emulated ``cupyx``: what the project uses of it (``scatter_add``..., ``scipy.special.erf``)."""
 
 from __future__ import annotations
 
+import math as _math
+from types import SimpleNamespace as _Namespace
 from typing import Any as _Any
 
 import numpy as _np
@@ -22,3 +24,16 @@ def _scatter(np_ufunc: _np.ufunc) -> _Any:
 scatter_add = _scatter(_np.add)
 scatter_max = _scatter(_np.maximum)
 scatter_min = _scatter(_np.minimum)
+
+
+def _erf(x: ndarray) -> ndarray:
+    """``cupyx.scipy.special.erf``: SciPy's when installed, else ``math.erf`` per element."""
+    a = _unwrap(x)
+    try:
+        from scipy.special import erf
+    except ImportError:
+        return ndarray._of(_np.frompyfunc(_math.erf, 1, 1)(a).astype(a.dtype))
+    return ndarray._of(_np.asarray(erf(a)).astype(a.dtype, copy=False))
+
+
+scipy = _Namespace(special=_Namespace(erf=_erf))

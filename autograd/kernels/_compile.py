@@ -23,6 +23,7 @@ _numba: ModuleType | None = None
 _checked = False
 _lock = threading.RLock()
 _announced = False
+_launch_lock = threading.Lock()
 
 
 def user_cache_dir() -> Path:
@@ -62,6 +63,11 @@ def numba_module() -> ModuleType | None:
                 return None
             if "NUMBA_CACHE_DIR" in os.environ:
                 numba.config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]
+            if "NUMBA_THREADING_LAYER" not in os.environ:
+                # Numba's own pthread pool: on the shared 2-core machine (load average 14) the OpenMP layer's
+                # spinning made a 16x32x112x112 ReLU backward 75 ms, the workqueue layer 4-8 ms.  It must not
+                # be entered from two threads at once, hence the launch lock below.
+                numba.config.THREADING_LAYER = "workqueue"
             _numba = numba
     return _numba
 
@@ -99,6 +105,7 @@ class jit:  # noqa: N801 - a decorator, named like numba.njit
 
     def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
         options = self.options
+        parallel = options["parallel"]
         compiled: list[Any] = []
 
         def call(*args: Any) -> Any:
@@ -111,11 +118,14 @@ class jit:  # noqa: N801 - a decorator, named like numba.njit
                         _announce()
                         function.__globals__["prange"] = numba.prange  # modules define prange = range
                         compiled.append(numba.njit(**options)(function))
+            if not parallel:
+                return compiled[0](*args)
             numba = _numba
-            threads = _threads.wanted(numba.config.NUMBA_NUM_THREADS)
-            if numba.get_num_threads() != threads:
-                numba.set_num_threads(threads)
-            return compiled[0](*args)
+            with _launch_lock:  # one parallel region at a time (the workqueue layer is not re-entrant)
+                threads = _threads.wanted(numba.config.NUMBA_NUM_THREADS)
+                if numba.get_num_threads() != threads:
+                    numba.set_num_threads(threads)
+                return compiled[0](*args)
 
         call.py_func = function  # type: ignore[attr-defined]
         call.__name__ = function.__name__

@@ -1,4 +1,4 @@
-"""Window geometry as the kernels see it: a plain 12-tuple (kh, kw, sh, sw, ph, pw, dh, dw, h, w, ho, wo).
+"""Window geometry as the kernels see it: a tuple starting (kh, kw, sh, sw, ph, pw, dh, dw, h, w, ho, wo).
 
 ``nn.functional``'s ``Geometry`` (``nn/functional/geometry.py``) is a NamedTuple that starts with exactly these
 fields (``h, w`` the image, ``grid_h, grid_w`` the window positions, then a ``transposed`` flag the kernels do not

@@ -1,8 +1,9 @@
-"""The compiled kernels' share of the thread budget: Numba's thread count follows tapegrad's.
+"""The compiled kernels' share of the one thread budget: ``autograd/runtime.py`` pushes it here
+(:func:`set_threads`, at import and from ``set_num_threads``).
 
-The runtime's ``set_num_threads`` calls :func:`set_threads`.  Numba's count is per calling thread, so it is
-checked at each compiled call (about a microsecond): the budget on the main thread, and 1 inside tapegrad's
-own pool threads, whose siblings already use the other cores (no oversubscription).
+Numba's thread count is per calling thread, so it is checked at each parallel compiled call (about a
+microsecond): the budget on an ordinary thread, and 1 inside tapegrad's own pool threads, whose siblings already
+use the other cores (no oversubscription).  Setting threads never imports Numba.
 """
 
 from __future__ import annotations
@@ -22,4 +23,4 @@ def wanted(numba_max: int) -> int:
     """How many threads a compiled kernel called from this thread may use."""
     if threading.current_thread().name.startswith("tapegrad"):
         return 1
-    return numba_max if _threads is None else min(_threads, numba_max)
+    return numba_max if _threads is None else max(1, min(_threads, numba_max))

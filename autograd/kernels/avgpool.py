@@ -17,28 +17,45 @@ prange = range  # numba.prange once compiled (see _compile.jit)
 
 
 def avg_pool_numpy(x: Any, g: Any, scale: Any) -> Any:
-    """(N, C, H, W) -> (N, C, Ho, Wo): each window's sum times ``scale`` (a scalar or (Ho, Wo))."""
+    """(N, C, H, W) -> (N, C, Ho, Wo): each window's sum times ``scale`` (a scalar or (Ho, Wo)).
+
+    Zero padding is never materialised; slices of the batch run on the runtime's pool.
+    """
     from ..backend import array_module
+    from ..runtime import over_batch
 
     xp = array_module(x)
     n, c = x.shape[:2]
     out = xp.zeros((n, c, g[10], g[11]), dtype=x.dtype)
-    for _, _, (orows, ocols), (irows, icols) in taps(g):
-        out[:, :, orows, ocols] += x[:, :, irows, icols]
-    out *= scale if np.isscalar(scale) else xp.asarray(scale, dtype=x.dtype)
+    all_taps = taps(g)
+    factor = scale if np.isscalar(scale) else xp.asarray(scale, dtype=x.dtype)
+
+    def kernel(start: int, stop: int) -> None:
+        for _, _, (orows, ocols), (irows, icols) in all_taps:
+            out[start:stop, :, orows, ocols] += x[start:stop, :, irows, icols]
+        out[start:stop] *= factor
+
+    over_batch(n, out.size * len(all_taps), kernel, like=x)
     return out
 
 
 def avg_unpool_numpy(grad: Any, g: Any, scale: Any) -> Any:
     """(N, C, Ho, Wo) -> (N, C, H, W): each scaled value added back onto every input of its window."""
     from ..backend import array_module
+    from ..runtime import over_batch
 
     xp = array_module(grad)
     n, c = grad.shape[:2]
-    scaled = grad * (scale if np.isscalar(scale) else xp.asarray(scale, dtype=grad.dtype))
+    factor = scale if np.isscalar(scale) else xp.asarray(scale, dtype=grad.dtype)
     out = xp.zeros((n, c, g[8], g[9]), dtype=grad.dtype)
-    for _, _, (orows, ocols), (irows, icols) in taps(g):
-        out[:, :, irows, icols] += scaled[:, :, orows, ocols]
+    all_taps = taps(g)
+
+    def kernel(start: int, stop: int) -> None:
+        scaled = grad[start:stop] * factor
+        for _, _, (orows, ocols), (irows, icols) in all_taps:
+            out[start:stop, :, irows, icols] += scaled[:, :, orows, ocols]
+
+    over_batch(n, grad.size * len(all_taps), kernel, like=grad)
     return out
 
 

@@ -41,50 +41,108 @@ def _first_inside(g: Any, xp: Any) -> Any:
     return xp.maximum(row_first, 0)[:, None] * kw + xp.maximum(col_first, 0)[None, :]
 
 
-def max_pool_numpy(x: Any, g: Any) -> tuple[Any, Any]:
-    """(N, C, H, W) -> the (N, C, Ho, Wo) maxima and their tap codes (uint8, or int32 past 256 taps)."""
+def max_pool_numpy(x: Any, g: Any, switches: bool = True) -> tuple[Any, Any]:
+    """(N, C, H, W) -> the (N, C, Ho, Wo) maxima and their tap codes (uint8, or int32 past 256 taps); codes
+    None when ``switches`` is false (inference: the maximum alone is cheaper in NumPy).
+
+    A running maximum over the taps' strided slices, updated only where a tap is strictly larger; slices of
+    the batch run on the runtime's pool (NumPy releases the GIL).
+    """
     from ..backend import array_module
+    from ..runtime import over_batch
 
     xp = array_module(x)
     n, c = x.shape[:2]
     kw, ho, wo = g[1], g[10], g[11]
     out = xp.full((n, c, ho, wo), -xp.inf, dtype=x.dtype)
+    all_taps = taps(g)
+    if not switches:
+
+        def values_only(start: int, stop: int) -> None:
+            for _, _, (orows, ocols), (irows, icols) in all_taps:
+                best = out[start:stop, :, orows, ocols]
+                xp.maximum(best, x[start:stop, :, irows, icols], out=best)
+
+        over_batch(n, out.size * len(all_taps), values_only, like=x)
+        return out, None
     codes = xp.zeros((n, c, ho, wo), dtype=code_dtype(g))
     first = _first_inside(g, xp)
-    if first is not None:
+    if first is not None:  # windows that start in the padding: the switch defaults to their first real tap
         codes[...] = first
-    for i, j, (orows, ocols), (irows, icols) in taps(g):
-        value = x[:, :, irows, icols]
-        best = out[:, :, orows, ocols]
-        larger = value > best
-        xp.maximum(best, value, out=best)
-        code = codes[:, :, orows, ocols]
-        xp.maximum(code, larger.astype(codes.dtype) * (i * kw + j), out=code)
+    small_codes = codes.dtype == xp.uint8
+
+    def kernel(start: int, stop: int) -> None:
+        for i, j, (orows, ocols), (irows, icols) in all_taps:
+            value = x[start:stop, :, irows, icols]
+            best = out[start:stop, :, orows, ocols]
+            larger = value > best
+            xp.maximum(best, value, out=best)
+            # taps come in increasing code order: "k where larger, else keep" is a maximum; the bool mask
+            # is reused in place as that uint8 k-or-0 array
+            if small_codes:
+                candidate = larger.view(xp.uint8)
+                candidate *= i * kw + j
+            else:
+                candidate = larger.astype(codes.dtype) * (i * kw + j)
+            code = codes[start:stop, :, orows, ocols]
+            xp.maximum(code, candidate, out=code)
+
+    over_batch(n, out.size * len(all_taps), kernel, like=x)
     return out, codes
 
 
 def _scatter_order(g: Any) -> list:
     """Taps that never hit an input twice go first (plain stores), then the others (adds), as the NumPy
     reference does them."""
-    kh, kw, sh, sw, dh, dw = g[0], g[1], g[2], g[3], g[6], g[7]
-    overlapping = sh < dh * (kh - 1) + 1 or sw < dw * (kw - 1) + 1
+    sh, sw, dh, dw = g[2], g[3], g[6], g[7]
     all_taps = taps(g)
-    stores = [t for t in all_taps if not overlapping or (t[0] * dh < sh and t[1] * dw < sw)]
+    stores = [t for t in all_taps if _stores_only(g) or (t[0] * dh < sh and t[1] * dw < sw)]
     return stores + [t for t in all_taps if t not in stores]
 
 
 def max_pool_scatter_numpy(values: Any, codes: Any, g: Any) -> Any:
-    """(N, C, Ho, Wo) values -> (N, C, H, W): each added at its switch, zeros elsewhere."""
+    """(N, C, Ho, Wo) values -> (N, C, H, W): each added at its switch, zeros elsewhere.
+
+    A masked store (an add where windows overlap) per tap, no index arrays; value * mask is several times
+    faster than a masked copy, but inf * 0 is NaN, so non-finite values take ``where``.
+    """
     from ..backend import array_module
+    from ..runtime import over_batch
 
     xp = array_module(values)
     n, c = values.shape[:2]
     kw = g[1]
     out = xp.zeros((n, c, g[8], g[9]), dtype=values.dtype)
-    for i, j, (orows, ocols), (irows, icols) in _scatter_order(g):
-        mask = codes[:, :, orows, ocols] == i * kw + j
-        out[:, :, irows, icols] += xp.where(mask, values[:, :, orows, ocols], 0)
+    finite = xp is np and bool(xp.isfinite(values).all())  # on a GPU the test would wait for the device
+    order = _scatter_order(g)
+    stores = _store_count(g)
+
+    def kernel(start: int, stop: int) -> None:
+        for index, (i, j, (orows, ocols), (irows, icols)) in enumerate(order):
+            mask = codes[start:stop, :, orows, ocols] == i * kw + j
+            target = out[start:stop, :, irows, icols]
+            source = values[start:stop, :, orows, ocols]
+            if not finite:
+                target += xp.where(mask, source, 0)
+            elif index < stores:
+                xp.multiply(source, mask, out=target)
+            else:
+                target += source * mask
+
+    over_batch(n, out.size * 2, kernel, like=values)
     return out
+
+
+def _stores_only(g: Any) -> bool:
+    kh, kw, sh, sw, dh, dw = g[0], g[1], g[2], g[3], g[6], g[7]
+    return not (sh < dh * (kh - 1) + 1 or sw < dw * (kw - 1) + 1)
+
+
+def _store_count(g: Any) -> int:
+    """How many taps of ``_scatter_order`` are plain stores (they never hit an input position twice)."""
+    if _stores_only(g):
+        return len(taps(g))
+    return sum(1 for t in taps(g) if t[0] * g[6] < g[2] and t[1] * g[7] < g[3])
 
 
 def max_pool_gather_numpy(grad: Any, codes: Any, g: Any) -> Any:
@@ -197,7 +255,7 @@ def _geo(g: Any) -> tuple[int, ...]:
     return tuple(int(v) for v in g[:8])
 
 
-def max_pool_compiled(x: Any, g: Any) -> tuple[Any, Any]:
+def max_pool_compiled(x: Any, g: Any, switches: bool = True) -> tuple[Any, Any]:
     n, c = x.shape[:2]
     out = np.empty((n, c, g[10], g[11]), dtype=x.dtype)
     codes = np.empty((n, c, g[10], g[11]), dtype=code_dtype(g))

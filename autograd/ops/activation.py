@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backend import array_module
+from ..backend import array_module, cupyx_module
 from ..function import Context, Function
 from ..opspec import Arg, OpSpec
 from ..tensor import Tensor
@@ -30,8 +30,10 @@ def _erf_array(x: Any) -> Any:
     """erf on a backend array: SciPy's (or CuPy's) when installed, else ``math.erf`` per element (exact, slower)."""
     xp = array_module(x)
     if xp is not np:
-        from cupyx.scipy.special import erf  # type: ignore[import-not-found]
-
+        try:
+            erf = cupyx_module().scipy.special.erf  # the GPU backend's (real or emulated) cupyx
+        except AttributeError:  # the real cupyx imports its SciPy part on demand
+            from cupyx.scipy.special import erf  # type: ignore[import-not-found]
         return erf(x)
     try:
         from scipy.special import erf

@@ -150,3 +150,14 @@ def stack(tensors: Sequence[Tensor], dim: int = 0, *, axis: Any = UNSET) -> Tens
     axis = _check_axis(either("stack", "dim", dim, "axis", axis, 0), tensors[0].ndim + 1, "stack")
     return Concatenate.public([t.unsqueeze(axis) for t in tensors], axis=axis)
 
+
+
+# the composites' specs (tapegrad.testing collects a module's SPECS)
+SPECS = (
+    OpSpec(
+        "stack",
+        lambda a, b: stack([a, b], dim=1),
+        lambda a, b: __import__("torch").stack([a, b], dim=1),
+        (Arg((2, 3)), Arg((2, 3))),
+    ),
+)

@@ -411,3 +411,22 @@ class LogSoftmax(Function):
     def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:
         (out,) = ctx.saved_tensors
         return g - out.exp() * g.sum(ctx.axis, keepdim=True), None
+
+
+# the composites' specs (tapegrad.testing collects a module's SPECS)
+SPECS = (
+    OpSpec("mean_dim1", lambda x: x.mean(dim=1), lambda x: x.mean(dim=1), (Arg((2, 3, 4)),)),
+    OpSpec("var_dims", lambda x: x.var((0, 2)), lambda x: x.var((0, 2)), (Arg((2, 3, 4)),)),
+    OpSpec(
+        "max_dim_values",
+        lambda x: x.max(dim=1).values,
+        lambda x: x.max(dim=1).values,
+        (Arg((2, 3, 4), distinct=True),),
+    ),
+    OpSpec(
+        "min_dim_values",
+        lambda x: x.min(dim=0, keepdim=True).values,
+        lambda x: x.min(dim=0, keepdim=True).values,
+        (Arg((2, 3, 4), distinct=True),),
+    ),
+)

@@ -208,3 +208,13 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     for s in x.shape[start : end + 1]:
         size *= s
     return Reshape.public(x, x.shape[:start] + (size,) + x.shape[end + 1 :])
+
+
+# the composites' specs (tapegrad.testing collects a module's SPECS)
+SPECS = (
+    OpSpec("transpose", lambda x: x.transpose(0, 2), lambda x: x.transpose(0, 2), (Arg((2, 3, 4)),)),
+    OpSpec("flatten", lambda x: x.flatten(1), lambda x: x.flatten(1), (Arg((2, 3, 4)),)),
+    OpSpec("squeeze", lambda x: x.squeeze(1), lambda x: x.squeeze(1), (Arg((2, 1, 4)),)),
+    OpSpec("unsqueeze", lambda x: x.unsqueeze(-1), lambda x: x.unsqueeze(-1), (Arg((2, 3)),)),
+    OpSpec("expand", lambda x: x.expand(2, -1, 4), lambda x: x.expand(2, -1, 4), (Arg((3, 1)),)),
+)

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import kernels
 from ..backend import array_module, device_of, to_device
 from ..errors import DTypeError
 from ..function import Context, Function
@@ -137,12 +138,29 @@ class Relu(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any) -> Any:
-        return array_module(x).maximum(x, 0)
+        return kernels.relu_forward(x)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> Tensor:
         (out,) = ctx.saved_tensors
-        return g * (out.data > 0).astype(g.dtype)
+        return ReluGrad.apply(g, out.data)
+
+
+class ReluGrad(Function):
+    """``g * (out > 0)``: ReLU's backward as one op, so the compiled kernel does it in one memory pass
+    (NumPy: compare, cast, multiply).  Linear in ``g`` with a constant mask: its own backward is itself, so
+    gradients of any order work."""
+
+    projection = "linear"
+
+    @staticmethod
+    def forward(ctx: Context, g: Any, out: Any) -> Any:
+        ctx.out = out
+        return kernels.relu_backward(g, out)
+
+    @staticmethod
+    def backward(ctx: Context, gg: Tensor) -> tuple[Any, ...]:
+        return ReluGrad.apply(gg, ctx.out), None
 
 
 class Sigmoid(Function):

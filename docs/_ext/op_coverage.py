@@ -11,6 +11,7 @@ nodes are its parts').
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from docutils import nodes
@@ -35,8 +36,8 @@ def _device_cell(spec: Any) -> str:
 
     if not gpu_available():
         return "not run"
-    try:
-        check_spec(spec, max_examples=1, device="cuda", shrink=False)
+    try:  # forward and first order on one example: the device column says "runs there", the suite says more
+        check_spec(replace(spec, second_order=False), max_examples=1, device="cuda", shrink=False)
     except Exception:  # noqa: BLE001 - the table records the failure, the test suite reports it
         return "FAILS"
     return YES

@@ -13,11 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from tapegrad.autograd import Context, Function, Tensor
+from tapegrad.autograd import Context, Function, Tensor, kernels
 from tapegrad.autograd.backend import array_module
 from tapegrad.autograd.errors import ArgumentError, ShapeError, describe
 from tapegrad.autograd.opspec import OpSpec
-from tapegrad.autograd.runtime import over_batch
 
 from ._utils import check_input
 from .geometry import Geometry, pair
@@ -41,21 +40,8 @@ class AvgPool2d(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, geometry: Geometry, scale: Any) -> Any:
-        xp = array_module(x)
-        geo = geometry
-        n, c = x.shape[:2]
         ctx.geometry, ctx.scale = geometry, scale
-        out = xp.zeros((n, c, geo.grid_h, geo.grid_w), dtype=x.dtype)
-        taps = geo.taps()
-        factor = scale if np.isscalar(scale) else xp.asarray(scale, dtype=x.dtype)
-
-        def kernel(start: int, stop: int) -> None:
-            for _, _, (orows, ocols), (irows, icols) in taps:
-                out[start:stop, :, orows, ocols] += x[start:stop, :, irows, icols]
-            out[start:stop] *= factor
-
-        over_batch(n, out.size * len(taps), kernel, like=x)
-        return out
+        return kernels.avg_pool(x, geometry, scale)
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple[Any, ...]:
@@ -69,21 +55,8 @@ class AvgUnpool2d(Function):
 
     @staticmethod
     def forward(ctx: Context, grad: Any, geometry: Geometry, scale: Any) -> Any:
-        xp = array_module(grad)
-        geo = geometry
-        n, c = grad.shape[:2]
         ctx.geometry, ctx.scale = geometry, scale
-        factor = scale if np.isscalar(scale) else xp.asarray(scale, dtype=grad.dtype)
-        out = xp.zeros((n, c, geo.h, geo.w), dtype=grad.dtype)
-        taps = geo.taps()
-
-        def kernel(start: int, stop: int) -> None:
-            scaled = grad[start:stop] * factor
-            for _, _, (orows, ocols), (irows, icols) in taps:
-                out[start:stop, :, irows, icols] += scaled[:, :, orows, ocols]
-
-        over_batch(n, grad.size * len(taps), kernel, like=grad)
-        return out
+        return kernels.avg_unpool(grad, geometry, scale)
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple[Any, ...]:

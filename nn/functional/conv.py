@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tapegrad.autograd import Context, Function, Tensor
+from tapegrad.autograd import Context, Function, Tensor, kernels
 from tapegrad.autograd.errors import ArgumentError, DTypeError, ShapeError, describe
 from tapegrad.autograd.opspec import OpSpec
 
@@ -37,7 +37,7 @@ class Conv2d(Function):
     def forward(ctx: Context, x: Any, weight: Any, bias: Any, geometry: Geometry, groups: int) -> Any:
         out = conv2d_forward(x, weight, geometry, groups)
         if bias is not None:
-            out += bias.reshape(1, -1, 1, 1)
+            kernels.bias_act(out, bias, False)  # one pass, in place (the conv's epilogue)
         ctx.geometry, ctx.groups = geometry, groups
         return out
 

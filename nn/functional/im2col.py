@@ -16,8 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tapegrad.autograd import Context, Function, Tensor
-from tapegrad.autograd.backend import array_module
+from tapegrad.autograd import Context, Function, Tensor, kernels
 from tapegrad.autograd.errors import ShapeError, describe
 from tapegrad.autograd.opspec import OpSpec
 
@@ -25,32 +24,14 @@ from .geometry import Geometry
 
 
 def unfold_array(x: Any, geo: Geometry, out: Any = None) -> Any:
-    """Backend-array im2col: (N, C, H, W) -> contiguous (N, C, kh, kw, Ho, Wo), into ``out`` if given."""
-    xp = array_module(x)
-    n, c = x.shape[:2]
-    cols = xp.empty((n, c, geo.kh, geo.kw, geo.grid_h, geo.grid_w), dtype=x.dtype) if out is None else out
-    for i, j, (orows, ocols), (irows, icols) in geo.taps():
-        tap = cols[:, :, i, j]
-        if orows.stop - orows.start < geo.grid_h or ocols.stop - ocols.start < geo.grid_w:
-            tap[:, :, : orows.start] = 0
-            tap[:, :, orows.stop :] = 0
-            tap[:, :, :, : ocols.start] = 0
-            tap[:, :, :, ocols.stop :] = 0
-        tap[:, :, orows, ocols] = x[:, :, irows, icols]
-    return cols
+    """Backend-array im2col: (N, C, H, W) -> contiguous (N, C, kh, kw, Ho, Wo), into ``out`` if given
+    (the ``im2col`` kernel of ``tapegrad.autograd.kernels``: compiled, or the NumPy/CuPy slice copies)."""
+    return kernels.im2col(x, geo, out)
 
 
 def fold_array(cols: Any, geo: Geometry, out: Any = None) -> Any:
     """Backend-array col2im: (N, C, kh, kw, Ho, Wo) -> (N, C, H, W), windows summed into ``out`` if given."""
-    xp = array_module(cols)
-    n, c = cols.shape[:2]
-    if out is None:
-        out = xp.zeros((n, c, geo.h, geo.w), dtype=cols.dtype)
-    else:
-        out[...] = 0
-    for i, j, (orows, ocols), (irows, icols) in geo.taps():
-        out[:, :, irows, icols] += cols[:, :, i, j, orows, ocols]
-    return out
+    return kernels.col2im(cols, geo, out)
 
 
 class Im2Col(Function):

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 from tapegrad.autograd import Function, Tensor
-from tapegrad.autograd.backend import array_module
+from tapegrad.autograd.backend import array_module, is_gpu_array
 from tapegrad.autograd.errors import DTypeError, ShapeError, describe
 from tapegrad.autograd.function import Context
 from tapegrad.autograd.opspec import OpSpec
@@ -91,15 +91,6 @@ def _weighted_sum(a: Any, values: Any) -> Any:
     return xp.where(a != 0, a * values, 0).sum(axis=1)
 
 
-def _over_denominator(g: Tensor, denominator: Any) -> Tensor:
-    """g / denominator, and 0 where the denominator is 0 (N = 0, or every target ignored: PyTorch's gradient
-    is zero there), without NumPy's divide-by-zero warning and without asking the device whether it is 0
-    (a ``bool()`` of a GPU array is a host round trip per backward)."""
-    xp = array_module(denominator)
-    nonzero = xp.asarray(denominator != 0)
-    return g / xp.where(nonzero, denominator, 1).astype(g.dtype) * nonzero.astype(g.dtype)
-
-
 def _mean(total: Any, denominator: Any) -> Any:
     """total / denominator; 0/0 (every target ignored) is NaN as in PyTorch, without NumPy's warning."""
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -133,7 +124,12 @@ class CrossEntropy(Function):
         if ctx.reduction == "none":
             return local * g.reshape((-1, 1) if g.ndim else (1, 1)), None, None, None
         if ctx.reduction == "mean":  # no targets (N = 0, or all ignored): zero gradient, as in PyTorch
-            g = _over_denominator(g, ctx.denominator)
+            d = ctx.denominator
+            if is_gpu_array(d):  # bool(d) would wait for the GPU: the same choice made on the device
+                xp = array_module(d)
+                g = g * xp.where(d != 0, 1 / xp.where(d != 0, d, 1), 0).astype(g.dtype)
+            else:
+                g = g / d if d else g * 0
         return local * g, None, None, None
 
 
@@ -171,7 +167,12 @@ class NllLoss(Function):
         if ctx.reduction == "none":
             return g.reshape((-1, 1)) * (-ctx.a), None, None, None
         if ctx.reduction == "mean":  # no targets (N = 0, or all ignored): zero gradient, as in PyTorch
-            g = _over_denominator(g, ctx.denominator)
+            d = ctx.denominator
+            if is_gpu_array(d):  # bool(d) would wait for the GPU: the same choice made on the device
+                xp = array_module(d)
+                g = g * xp.where(d != 0, 1 / xp.where(d != 0, d, 1), 0).astype(g.dtype)
+            else:
+                g = g / d if d else g * 0
         return g * (-ctx.a), None, None, None
 
 

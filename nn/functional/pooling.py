@@ -12,6 +12,7 @@ zeros tie all the time).  Padding is never materialised: each tap only reads the
 falls inside the input.  For 2x2/2 the four taps are the four strided quadrants, and the backward stores
 (value * mask) per tap instead of adding, since non-overlapping windows never share an input.
 The flat indices (h * W + w) are built only when asked for; the backward scatters with the tap codes.
+The array work is in ``tapegrad.autograd.kernels.maxpool`` (a compiled one-pass version beside this NumPy one).
 
 NaN inputs give NaN outputs, as in PyTorch, but the switch then stays on the window's largest non-NaN value
 (PyTorch points it at the NaN).
@@ -21,12 +22,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-from tapegrad.autograd import Context, Function, Tensor
+from tapegrad.autograd import Context, Function, Tensor, kernels
 from tapegrad.autograd.backend import array_module, cupyx_module
 from tapegrad.autograd.errors import ShapeError, describe
 from tapegrad.autograd.opspec import OpSpec
-from tapegrad.autograd.runtime import over_batch
 
 from ._utils import check_input
 from .avg_pooling import AvgPool2d, AvgUnpool2d, adaptive_avg_pool2d, avg_pool2d
@@ -86,19 +85,20 @@ class Switches:
         n, c = values.shape[:2]
         h, w = self.input_hw
         if self.codes is not None:
-            return _scatter_taps(values, self.codes, self.geometry)
+            return kernels.max_pool_scatter(values, self.codes, self.geometry)
         flat = self.flat()
+        if xp.__name__ == "numpy":
+            return kernels.max_unpool(values, flat, (h, w))
         planes = (xp.arange(n * c, dtype=xp.int64) * (h * w)).reshape(n, c, 1, 1)
         positions = (flat + planes).ravel()
-        if xp.__name__ == "numpy":
-            out = xp.bincount(positions, weights=values.ravel(), minlength=n * c * h * w)
-            return out.astype(values.dtype, copy=False).reshape(n, c, h, w)
         out = xp.zeros(n * c * h * w, dtype=values.dtype)  # (the GPU path: run in CI on the emulated CuPy)
         cupyx_module().scatter_add(out, positions, values.ravel())
         return out.reshape(n, c, h, w)
 
     def gather(self, grad: Any) -> Any:
         """(N, C, H, W) -> (N, C, Ho, Wo): the value at each switch position (the adjoint of ``scatter``)."""
+        if self.codes is not None:
+            return kernels.max_pool_gather(grad, self.codes, self.geometry)
         xp = array_module(grad)
         n, c = grad.shape[:2]
         flat = self.flat()
@@ -106,110 +106,6 @@ class Switches:
             grad.reshape(n, c, -1), xp.broadcast_to(flat, (n, c) + flat.shape[2:]).reshape(n, c, -1), axis=2
         )
         return out.reshape((n, c) + flat.shape[2:])
-
-
-def _scatter_taps(values: Any, codes: Any, geo: Geometry) -> Any:
-    """Scatter by tap codes: a masked store (an add where windows overlap) per kernel tap, no index arrays."""
-    xp = array_module(values)
-    n, c = values.shape[:2]
-    out = xp.zeros((n, c, geo.h, geo.w), dtype=values.dtype)
-    overlapping = geo.sh < geo.dh * (geo.kh - 1) + 1 or geo.sw < geo.dw * (geo.kw - 1) + 1
-    # value * mask is several times faster than a masked copy, but inf * 0 is nan: keep it to finite values
-    # (on a GPU the finiteness test would wait for the device: take the masked copy, right for any value)
-    finite = xp is np and bool(xp.isfinite(values).all())
-    taps = geo.taps()
-
-    # Taps with i*dh < sh and j*dw < sw never hit an input position twice (not even across windows), so
-    # they go first as plain stores into the zeros; only the other taps of overlapping windows must add.
-    stores = [t for t in taps if not overlapping or (t[0] * geo.dh < geo.sh and t[1] * geo.dw < geo.sw)]
-    adds = [t for t in taps if t not in stores]
-
-    def kernel(start: int, stop: int) -> None:
-        for index, (i, j, (orows, ocols), (irows, icols)) in enumerate(stores + adds):
-            mask = codes[start:stop, :, orows, ocols] == i * geo.kw + j
-            target = out[start:stop, :, irows, icols]
-            source = values[start:stop, :, orows, ocols]
-            if not finite:
-                target += xp.where(mask, source, 0)
-            elif index < len(stores):
-                xp.multiply(source, mask, out=target)
-            else:
-                target += source * mask
-
-    over_batch(n, out.size * 2, kernel, like=values)
-    return out
-
-
-def _code_dtype(taps: int) -> Any:
-    return "uint8" if taps <= 256 else "int32"
-
-
-def _pool_max_values(x: Any, geo: Geometry) -> Any:
-    """The maximum over the taps alone (inference: nothing will ask where it came from)."""
-    xp = array_module(x)
-    n, c = x.shape[:2]
-    out = xp.full((n, c, geo.grid_h, geo.grid_w), -xp.inf, dtype=x.dtype)
-    taps = geo.taps()
-
-    def kernel(start: int, stop: int) -> None:
-        for _, _, (orows, ocols), (irows, icols) in taps:
-            best = out[start:stop, :, orows, ocols]
-            xp.maximum(best, x[start:stop, :, irows, icols], out=best)
-
-    over_batch(n, out.size * len(taps), kernel, like=x)
-    return out
-
-
-def _pool_max(x: Any, geo: Geometry) -> tuple[Any, Any]:
-    """The running maximum over the taps and the code of the first tap that reached it."""
-    xp = array_module(x)
-    n, c = x.shape[:2]
-    out = xp.full((n, c, geo.grid_h, geo.grid_w), -xp.inf, dtype=x.dtype)
-    codes = xp.zeros((n, c, geo.grid_h, geo.grid_w), dtype=_code_dtype(geo.kh * geo.kw))
-    taps = geo.taps()
-    first = _first_inside(taps, geo, xp)
-    if first is not None:  # windows that start in the padding: the switch defaults to their first real tap
-        codes[...] = first
-    small_codes = codes.dtype == xp.uint8
-
-    def kernel(start: int, stop: int) -> None:
-        for i, j, (orows, ocols), (irows, icols) in taps:
-            value = x[start:stop, :, irows, icols]
-            best = out[start:stop, :, orows, ocols]
-            larger = value > best
-            xp.maximum(best, value, out=best)
-            # taps come in increasing code order: "k where larger, else keep" is a maximum (cheaper than
-            # a masked copy); the bool mask is reused in place as that uint8 k-or-0 array
-            if small_codes:
-                candidate = larger.view(xp.uint8)
-                candidate *= i * geo.kw + j
-            else:
-                candidate = larger.astype(codes.dtype) * (i * geo.kw + j)
-            code = codes[start:stop, :, orows, ocols]
-            xp.maximum(code, candidate, out=code)
-
-    over_batch(n, out.size * len(taps), kernel, like=x)
-    return out, codes
-
-
-def _first_inside(taps: tuple, geo: Geometry, xp: Any) -> Any:
-    """Per output position, the code of the first window tap inside the input (None when it is always 0).
-
-    Geometry only, so it is worked out on the host (NumPy) and uploaded once: on a GPU the two ``bool(...)``
-    tests below would each wait for the device (a synchronisation per pooling call, seen on the emulated device).
-    """
-    row_first = np.full(geo.grid_h, -1, dtype=np.int64)
-    col_first = np.full(geo.grid_w, -1, dtype=np.int64)
-    for i, j, (orows, ocols), _ in taps:
-        if j == 0:
-            seg = row_first[orows]
-            seg[seg < 0] = i
-        if i == 0:
-            seg = col_first[ocols]
-            seg[seg < 0] = j
-    if bool((row_first == 0).all()) and bool((col_first == 0).all()):
-        return None
-    return xp.asarray(np.maximum(row_first, 0)[:, None] * geo.kw + np.maximum(col_first, 0)[None, :])
 
 
 def _has_empty_window(geo: Geometry) -> bool:
@@ -235,8 +131,8 @@ class MaxPool2d(Function):
     @staticmethod
     def forward(ctx: Context, x: Any, geometry: Geometry, sink: list | None = None) -> Any:
         if sink is None and not ctx.requires_grad:  # no tape and no indices asked for: no switches needed
-            return _pool_max_values(x, geometry)
-        out, codes = _pool_max(x, geometry)
+            return kernels.max_pool(x, geometry, False)[0]
+        out, codes = kernels.max_pool(x, geometry)
         ctx.switches = Switches((geometry.h, geometry.w), codes=codes, geometry=geometry)
         if sink is not None:
             sink.append(ctx.switches)

@@ -21,6 +21,8 @@ from .normalization import batch_norm
 class _AllReduceSum(Function):
     """y = sum over ranks of x (every rank gets y); dx = sum over ranks of dy.  Not a public op."""
 
+    projection = "linear"  # for tapegrad.viz: its backward is its adjoint
+
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
         import tapegrad.distributed as dist

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from typing import Any
 
-from tapegrad.autograd import no_grad
+from tapegrad.autograd import kernels, no_grad
 from tapegrad.autograd.backend import array_module
 
 from .optimizer import Optimizer
@@ -59,9 +58,6 @@ class Adam(Optimizer):
                 if p.grad is None:
                     continue
                 xp = array_module(p.data)
-                grad = p.grad.data
-                if group["maximize"]:
-                    grad = -grad
                 state = self.state.setdefault(p, {})
                 if not state:
                     state["step"] = 0.0
@@ -71,24 +67,10 @@ class Adam(Optimizer):
                         state["max_exp_avg_sq"] = xp.zeros_like(p.data)
                 state["step"] += 1
                 step = state["step"]
-                if wd != 0:
-                    if self.decoupled:
-                        p.data *= 1 - lr * wd
-                    else:
-                        grad = grad + wd * p.data
-                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-                exp_avg += (grad - exp_avg) * (1 - beta1)
-                exp_avg_sq *= beta2
-                exp_avg_sq += (1 - beta2) * grad * grad
-                bias_correction1 = 1 - beta1**step
-                bias_correction2_sqrt = math.sqrt(1 - beta2**step)
-                if amsgrad:
-                    xp.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
-                    second = state["max_exp_avg_sq"]
-                else:
-                    second = exp_avg_sq
-                denom = xp.sqrt(second) / bias_correction2_sqrt + eps
-                p.data -= (lr / bias_correction1) * (exp_avg / denom)
+                # one pass over p, grad and the moments (see autograd/kernels/optim.py)
+                kernels.adam_step(p.data, p.grad.data, state["exp_avg"], state["exp_avg_sq"],
+                                  state.get("max_exp_avg_sq") if amsgrad else None, lr, beta1, beta2, eps, wd,
+                                  self.decoupled, amsgrad, group["maximize"], step)
 
 
 class AdamW(Adam):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from tapegrad.autograd import no_grad
+from tapegrad.autograd import kernels, no_grad
+from tapegrad.autograd.backend import array_module
 
 from .optimizer import Optimizer
 
@@ -48,18 +49,13 @@ class SGD(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                d_p = p.grad.data
-                if group["maximize"]:
-                    d_p = -d_p
-                if wd != 0:
-                    d_p = d_p + wd * p.data
+                buf, first = None, False
                 if momentum != 0:
                     state = self.state.setdefault(p, {})
                     buf = state.get("momentum_buffer")
                     if buf is None:
-                        buf = state["momentum_buffer"] = d_p.copy()
-                    else:
-                        buf *= momentum
-                        buf += (1 - dampening) * d_p
-                    d_p = d_p + momentum * buf if nesterov else buf
-                p.data -= lr * d_p
+                        buf = state["momentum_buffer"] = array_module(p.data).empty_like(p.data)
+                        first = True
+                # one pass over p, grad and the buffer (see autograd/kernels/optim.py)
+                kernels.sgd_step(p.data, p.grad.data, buf, lr, momentum, dampening, wd, nesterov,
+                                 group["maximize"], first)

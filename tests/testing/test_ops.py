@@ -17,8 +17,17 @@ SPEC_EXAMPLES = 8 if settings.default.max_examples <= 25 else settings.default.m
 DEVICE_EXAMPLES = 3 if settings.default.max_examples <= 25 else settings.default.max_examples
 
 
+# Failures these checks found, left for their owners to fix; strict, so a fix turns them into a reminder.
+KNOWN = {
+    ("cuda", "erf"): "erf on the GPU imports cupyx.scipy.special directly; the emulated CuPy has no cupyx.scipy",
+    ("cuda", "gelu"): "gelu uses erf (see erf on cuda)",
+}
+
+
 @pytest.mark.parametrize("name", ops.names())
-def test_spec(name: str, device: str) -> None:
+def test_spec(name: str, device: str, request: pytest.FixtureRequest) -> None:
+    if (device, name) in KNOWN:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=KNOWN[device, name]))
     check_spec(ops.get(name), max_examples=SPEC_EXAMPLES if device == "cpu" else DEVICE_EXAMPLES, device=device)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -29,7 +30,8 @@ def test_profile_option_and_device_fixture_reach_a_user_suite(tmp_path: Path) ->
     for profile in ("ci", "heavy"):
         result = _pytest(tmp_path, "--tapegrad-profile", profile)
         assert result.returncode == 0, result.stdout + result.stderr
-        assert "1 passed, 1 skipped" in result.stdout or "1 passed" in result.stdout
+        # cpu passes; cuda passes on a (real or emulated) device, else it is skipped
+        assert re.search(r"\b(2 passed|1 passed, 1 skipped)\b", result.stdout), result.stdout
 
 
 def test_bad_profile_is_refused_with_the_choices(tmp_path: Path) -> None:

@@ -42,3 +42,40 @@ def test_cache_dir_falls_back_when_the_package_is_read_only(monkeypatch: pytest.
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setattr(_compile.os, "access", lambda *args: False)
     assert _compile.cache_dir() == tmp_path / "tapegrad" / "numba"
+
+
+def test_without_numba_one_warning_and_numpy_results() -> None:
+    """A process where Numba cannot be imported: one RuntimeWarning naming Numba, and the NumPy results."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, warnings; sys.modules['numba'] = None\n"
+        "warnings.simplefilter('always')\n"
+        "import numpy as np\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    from tapegrad.autograd import kernels\n"
+        "    x = np.array([-1.0, 2.0], np.float32)\n"
+        "    a = kernels.relu_forward(x); b = kernels.relu_forward(x)\n"
+        "assert kernels.get_kernels() == 'numpy'\n"
+        "assert a.tolist() == [0.0, 2.0] and b.tolist() == [0.0, 2.0]\n"
+        "messages = [str(w.message) for w in caught if 'Numba' in str(w.message)]\n"
+        "assert len(messages) == 1, messages\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
+def test_compiled_kernels_follow_the_thread_budget() -> None:
+    from tapegrad.autograd import runtime
+
+    if kernels.get_kernels() != "compiled":
+        pytest.skip("Numba is not installed")
+    import numba
+
+    previous = runtime.get_num_threads()
+    with runtime.num_threads(1):
+        kernels.relu_forward(np.ones(4, np.float32))
+        assert numba.get_num_threads() == 1
+    kernels.relu_forward(np.ones(4, np.float32))
+    assert numba.get_num_threads() == min(previous, numba.config.NUMBA_NUM_THREADS)
