@@ -23,6 +23,8 @@ from ._mpi import DistributedError, cuda_aware, import_mpi, launched_by_mpi
 # how long a rank other than 0 waits before it reports an error and aborts the job (rank 0 reports first
 # when every rank fails the same way; its abort ends the others before they print)
 ABORT_GRACE_SECONDS = 1.0
+# how long a rank waits between printing its error and MPI_Abort, so the launcher forwards the line
+ABORT_FLUSH_SECONDS = 0.5
 
 
 @dataclass
@@ -90,6 +92,9 @@ def abort(message: str, code: int = 1) -> None:
               file=sys.stderr, flush=True)
     sys.stdout.flush()
     if group is not None and group.size > 1:
+        # the launcher forwards a rank's stderr asynchronously and MPI_Abort kills at once: without a pause the
+        # line just printed was lost now and then (seen once in a CI run under mpiexec -n 2)
+        time.sleep(ABORT_FLUSH_SECONDS)
         group.comm.Abort(code)
     raise SystemExit(code)
 
