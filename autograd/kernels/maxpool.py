@@ -207,25 +207,96 @@ def _max_pool(x, out, codes, kh, kw, sh, sw, ph, pw, dh, dw):  # noqa: ANN001, A
 
 
 @jit()
-def _max_pool_scatter(values, codes, out, order, kh, kw, sh, sw, ph, pw, dh, dw):  # noqa: ANN001, ANN202
+def _max_pool_2x2(x, out, codes, sh, sw, dh, dw):  # noqa: ANN001, ANN202 - Numba
+    """2x2 windows, all inside the input: the taps unrolled, selects instead of branches, so LLVM vectorises
+    along the row (a loop over runtime kh, kw compiled to branches that mispredict on random data: 4x slower).
+    NaN is counted, not handled: the caller reruns the general kernel when the count is not 0."""
+    n, c = x.shape[0], x.shape[1]
+    ho, wo = out.shape[2], out.shape[3]
+    nan = 0
+    for p in prange(n * c):
+        b, ch = p // c, p % c
+        bad = 0
+        for oh in range(ho):
+            r0, r1 = x[b, ch, oh * sh], x[b, ch, oh * sh + dh]
+            best, code = out[b, ch, oh], codes[b, ch, oh]
+            for ow in range(wo):
+                a = ow * sw
+                m = r0[a]
+                k = 0
+                bad += m != m
+                v = r0[a + dw]
+                k, m, bad = 1 if v > m else k, v if v > m else m, bad + (v != v)
+                v = r1[a]
+                k, m, bad = 2 if v > m else k, v if v > m else m, bad + (v != v)
+                v = r1[a + dw]
+                k, m, bad = 3 if v > m else k, v if v > m else m, bad + (v != v)
+                best[ow] = m
+                code[ow] = k
+        nan += bad
+    return nan
+
+
+@jit()
+def _max_pool_3x3(x, out, codes, sh, sw, dh, dw):  # noqa: ANN001, ANN202 - Numba
+    """3x3 windows, all inside the input: as ``_max_pool_2x2``."""
+    n, c = x.shape[0], x.shape[1]
+    ho, wo = out.shape[2], out.shape[3]
+    nan = 0
+    for p in prange(n * c):
+        b, ch = p // c, p % c
+        bad = 0
+        for oh in range(ho):
+            r0, r1, r2 = x[b, ch, oh * sh], x[b, ch, oh * sh + dh], x[b, ch, oh * sh + 2 * dh]
+            best, code = out[b, ch, oh], codes[b, ch, oh]
+            for ow in range(wo):
+                a0 = ow * sw
+                a1, a2 = a0 + dw, a0 + 2 * dw
+                m = r0[a0]
+                k = 0
+                bad += m != m
+                v = r0[a1]
+                k, m, bad = 1 if v > m else k, v if v > m else m, bad + (v != v)
+                v = r0[a2]
+                k, m, bad = 2 if v > m else k, v if v > m else m, bad + (v != v)
+                v = r1[a0]
+                k, m, bad = 3 if v > m else k, v if v > m else m, bad + (v != v)
+                v = r1[a1]
+                k, m, bad = 4 if v > m else k, v if v > m else m, bad + (v != v)
+                v = r1[a2]
+                k, m, bad = 5 if v > m else k, v if v > m else m, bad + (v != v)
+                v = r2[a0]
+                k, m, bad = 6 if v > m else k, v if v > m else m, bad + (v != v)
+                v = r2[a1]
+                k, m, bad = 7 if v > m else k, v if v > m else m, bad + (v != v)
+                v = r2[a2]
+                k, m, bad = 8 if v > m else k, v if v > m else m, bad + (v != v)
+                best[ow] = m
+                code[ow] = k
+        nan += bad
+    return nan
+
+
+@jit()
+def _max_pool_scatter(values, codes, out, rows, cols, sh, sw, ph, pw):  # noqa: ANN001, ANN202 - Numba
+    """Each window adds its value at its switch: one add per window (``rows``/``cols``: a code's offsets in
+    the window).  Windows go in reverse raster order: a position shared by overlapping windows then receives
+    their values by increasing tap code, the NumPy reference's order, so sums are bit-identical.  A loop over
+    taps with a select per window and tap was 4-7x slower (branches mispredicted on random switches)."""
     n, c, h, w = out.shape
     ho, wo = values.shape[2], values.shape[3]
     for p in prange(n * c):
         b, ch = p // c, p % c
-        for ih in range(h):
-            for iw in range(w):
-                out[b, ch, ih, iw] = 0
-        for t in range(order.shape[0]):
-            code = order[t]
-            i, j = code // kw, code % kw
-            for oh in range(ho):
-                ih = oh * sh - ph + i * dh
-                if ih < 0 or ih >= h:
-                    continue
-                for ow in range(wo):
-                    iw = ow * sw - pw + j * dw
-                    if 0 <= iw < w and codes[b, ch, oh, ow] == code:
-                        out[b, ch, ih, iw] += values[b, ch, oh, ow]
+        plane = out[b, ch]
+        plane[:, :] = 0
+        for oh in range(ho - 1, -1, -1):
+            value, code = values[b, ch, oh], codes[b, ch, oh]
+            top = oh * sh - ph
+            for ow in range(wo - 1, -1, -1):
+                k = code[ow]
+                ih, iw = top + rows[k], ow * sw - pw + cols[k]
+                if 0 <= ih < h and 0 <= iw < w:
+                    plane[ih, iw] += value[ow]
 
 
 @jit()
@@ -259,19 +330,34 @@ def _geo(g: Any) -> tuple[int, ...]:
     return tuple(int(v) for v in g[:8])
 
 
+def _inside(g: Any) -> bool:
+    """No padding and every window inside the input (also with ceil_mode): the bounds-free kernels apply."""
+    kh, kw, sh, sw, ph, pw, dh, dw, h, w, ho, wo = (int(v) for v in g[:12])
+    return ph == pw == 0 and (ho - 1) * sh + (kh - 1) * dh < h and (wo - 1) * sw + (kw - 1) * dw < w
+
+
+def _inside_geo(g: Any) -> tuple[int, ...]:
+    kh, kw, sh, sw, _, _, dh, dw = _geo(g)
+    return kh, kw, sh, sw, dh, dw
+
+
 def max_pool_compiled(x: Any, g: Any, switches: bool = True) -> tuple[Any, Any]:
     n, c = x.shape[:2]
     out = np.empty((n, c, g[10], g[11]), dtype=x.dtype)
     codes = np.empty((n, c, g[10], g[11]), dtype=code_dtype(g))
-    _max_pool(x, out, codes, *_geo(g))
+    kh, kw, sh, sw, dh, dw = _inside_geo(g)
+    fast = _max_pool_2x2 if (kh, kw) == (2, 2) else _max_pool_3x3 if (kh, kw) == (3, 3) else None
+    if fast is None or not _inside(g) or fast(x, out, codes, sh, sw, dh, dw) != 0:
+        _max_pool(x, out, codes, *_geo(g))  # any window shape, padding, and NaN's rule
     return out, codes
 
 
 def max_pool_scatter_compiled(values: Any, codes: Any, g: Any) -> Any:
     n, c = values.shape[:2]
+    kh, kw, sh, sw, ph, pw, dh, dw = _geo(g)
     out = np.empty((n, c, g[8], g[9]), dtype=values.dtype)
-    order = np.array([i * g[1] + j for i, j, _, _ in _scatter_order(g)], dtype=np.int64)
-    _max_pool_scatter(values, codes, out, order, *_geo(g))
+    taps_ = np.arange(kh * kw, dtype=np.int64)
+    _max_pool_scatter(values, codes, out, taps_ // kw * dh, taps_ % kw * dw, sh, sw, ph, pw)
     return out
 
 
