@@ -254,8 +254,8 @@ def _memory_line(mem: dict[str, Any]) -> str:
         else:
             parts.append(f"{k}: {m.get('error')}")
     if "ratio_step" in mem:
-        verdict = "met" if mem["ratio_step"] <= 1.5 else "NOT met"
-        parts.append(f"ratio {mem['ratio_step']:.2f} (target <= 1.5: {verdict})")
+        verdict = "met" if mem["ratio_step"] <= 1.0 else "NOT met"
+        parts.append(f"ratio {mem['ratio_step']:.2f} (target <= 1.0: {verdict})")
     return ", ".join(parts)
 
 
