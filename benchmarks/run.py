@@ -277,7 +277,7 @@ def _machine_lines(
             f"threads: BLAS {threads.get('blas')}, tapegrad pool {threads.get('tapegrad', '-')} "
             f"(kernels: {threads.get('kernels', '-')}), "
             f"torch {threads.get('torch')} "
-            f"(interop {threads.get('torch_interop')})"
+            f"(interop {threads.get('torch_interop')}); {threads.get('allocator', 'allocator defaults')}"
             f"; env {info['env'] or '{}'}; load average {_load(info['load_average'])}",
             f"float32 GEMM peak ({int(peak['size'])}^3): "
             f"{'CuPy on ' + str(info['gpu']) if 'gpu' in info else 'numpy'} {peak['numpy_gflops']:.1f} GFLOP/s, "
