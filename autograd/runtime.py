@@ -95,8 +95,8 @@ def set_num_threads(n: int, blas: int | None = None) -> None:
     """Let tapegrad use ``n`` threads (``torch.set_num_threads``): its kernel pool, its compiled kernels and
     NumPy's BLAS.
 
-    ``blas`` (default ``n``) sets the BLAS threads separately; with ``blas=1`` convolution splits the batch over
-    the kernel pool instead of each BLAS call using several threads, which is faster for small networks.
+    ``blas`` (default ``n``) sets the BLAS threads of single products (a linear layer's) separately; convolution
+    splits its batch over the kernel pool with one BLAS thread per slice whatever this says (``over_batch``).
     The BLAS setting is process-wide (it goes through threadpoolctl).
     """
     global _threads, _pool
