@@ -47,6 +47,8 @@ def _feeds(parent: Tensor | None, source: Tensor, on_path: set[Context]) -> bool
         return False
     if parent is source:
         return True
+    if source.grad_fn is not None and parent.grad_fn is source.grad_fn:  # the node's edge to an op's output
+        return parent._output_index == source._output_index
     return parent.grad_fn is not None and parent.grad_fn in on_path
 
 

@@ -60,7 +60,7 @@ class Einsum(Function):
     with the other operands, so the op can be differentiated to any order.
     """
 
-    names, projection = "einsum", "linear"
+    names, projection, keeps_parents = "einsum", "linear", True  # its backward reads the operands off ctx.parents
     spec = (
         OpSpec(
             "einsum_matmul",
