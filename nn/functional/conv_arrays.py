@@ -1,20 +1,22 @@
 """The array computations of 2-D convolution: the forward, the input gradient and the weight gradient.
 
-Plain functions on NumPy/CuPy arrays, no autograd: the Functions of ``conv.py`` call them (and a compiled kernel
-can replace one without touching the tape).  All three are im2col + matrix products, with the columns laid out
-(C, kh, kw, grid_h, grid_w) per sample:
+Plain functions on NumPy/CuPy arrays, no autograd: the Functions of ``conv.py`` call them.  All three are
+column building + matrix products:
 
-* forward: the columns of each sample times the weight matrix (O, C*kh*kw) give the (O, grid) NCHW output
-  directly, one BLAS call per sample;
-* input gradient (also the forward of the transposed convolution): col2im(Wᵀ @ grad); for stride 1 over whole
-  flattened padded planes, see ``_input_gradient_stride1``;
-* weight gradient: Σₙ colsₙ @ gradₙᵀ, accumulated per sample (the columns are rebuilt, not kept by the forward:
-  the tape then holds only the input and the weight).
+* stride 1 (most convolutions): the columns are "wide" (``conv_wide.py``: one contiguous copy per tap of the
+  padded plane, no short rows); the forward is W @ cols per sample (the bias added while the output is in
+  cache), the weight gradient Σₙ colsₙ @ gradₙᵀ, and the input gradient the forward of the full correlation
+  (the gradient padded by (k-1)*d - p with the flipped kernel, channels swapped);
+* other strides: im2col columns laid out (C, kh, kw, grid_h, grid_w) per sample; the input gradient (also the
+  forward of the transposed convolution) is col2im(Wᵀ @ grad), over whole flattened padded planes when the
+  stride is 1 but the full correlation does not apply (``_input_gradient_stride1``);
+* the columns are rebuilt for the weight gradient, not kept by the forward: the tape then holds only the input
+  and the weight.
 
 The batch goes in chunks of about ``CHUNK_BYTES`` of columns, built in a reused scratch buffer so the product
 reads them from cache.  Groups split channels into independent blocks: one more stacked (batch) axis of the
-product.  Threads: slices of the batch run on tapegrad's kernel pool when the BLAS runs one thread per call
-(``autograd/runtime.py``); weight gradients of the slices are summed in batch order, so the result does not
+product.  Threads: slices of the batch run on tapegrad's kernel pool with one BLAS thread each
+(``autograd/runtime.py``, ``over_batch``); weight gradients of the slices are summed in batch order, so the result does not
 depend on the thread count.  The measurements behind these choices, and what was tried and not kept:
 docs/performance.md, "Convolution".
 """
@@ -28,12 +30,9 @@ from typing import Any
 
 from tapegrad.autograd.runtime import array_module, over_batch, scratch
 
+from .conv_wide import CHUNK_BYTES, output_rows, wide_bands, widen
 from .geometry import Geometry
 from .im2col import fold_array, unfold_array
-
-CHUNK_BYTES = 1 << 20
-"""Columns are built for this many bytes' worth of samples at a time, so that they are still in cache when
-the matrix product reads them (a whole batch's columns would go to memory and back)."""
 
 MIN_COLUMNS_PER_THREAD = 1 << 21
 """Column elements below which a convolution stays on one thread (a smaller hand-off was measured slower)."""
@@ -53,16 +52,15 @@ def conv2d_forward(x: Any, weight: Any, geo: Geometry, groups: int, bias: Any = 
 
     def kernel(lo: int, hi: int) -> None:
         if geo.sh == geo.sw == 1:
-            for start, stop in _wide_chunks(c, x.dtype, geo, lo, hi):
-                cols = _wide_columns(x[start:stop], geo)
-                wide = cols.shape[-1]
-                product = scratch("out_wide", (stop - start, groups, o // groups, wide), x.dtype, x)
-                xp.matmul(w3, cols.reshape(stop - start, groups, k, wide), out=product)
-                rows = product.reshape(stop - start, o, geo.grid_h, wide // geo.grid_h)[..., : geo.grid_w]
+            for start, stop, r0, r1, cols in wide_bands(x, geo, lo, hi):
+                width = cols.shape[-1]
+                product = scratch("out_wide", (stop - start, groups, o // groups, width), x.dtype, x)
+                xp.matmul(w3, cols.reshape(stop - start, groups, k, width), out=product)
+                rows = output_rows(product, geo, r1 - r0)
                 if b4 is None:
-                    out[start:stop] = rows
+                    out[start:stop, :, r0:r1] = rows
                 else:
-                    xp.add(rows, b4, out=out[start:stop])
+                    xp.add(rows, b4, out=out[start:stop, :, r0:r1])
             return
         for start, stop, cols in _chunks(n, c, x.dtype, x, geo, lo, hi):
             unfold_array(x[start:stop], geo, cols)
@@ -128,11 +126,9 @@ def conv2d_weight_grad(grad: Any, x: Any, geo: Geometry, groups: int) -> Any:
         total = xp.zeros((groups, k, o // groups), dtype=x.dtype)
         product = xp.empty_like(total)
         if geo.sh == geo.sw == 1:
-            for start, stop in _wide_chunks(c, x.dtype, geo, lo, hi):
-                cols = _wide_columns(x[start:stop], geo)
-                wide = cols.shape[-1]
-                cols4 = cols.reshape(stop - start, groups, k, wide)
-                grad_wide = _widen(grad4[start:stop], geo, wide)
+            for start, stop, r0, r1, cols in wide_bands(x, geo, lo, hi):
+                cols4 = cols.reshape(stop - start, groups, k, cols.shape[-1])
+                grad_wide = widen(grad[start:stop, :, r0:r1], geo, groups)
                 for i in range(stop - start):
                     xp.matmul(cols4[i], grad_wide[i].transpose(0, 2, 1), out=product)
                     total += product
@@ -189,52 +185,6 @@ def _full_correlation(geo: Geometry) -> Geometry | None:
         return None
     full = Geometry.make("conv2d", (geo.grid_h, geo.grid_w), (geo.kh, geo.kw), 1, (pad_h, pad_w), (geo.dh, geo.dw))
     return full if (full.grid_h, full.grid_w) == (geo.h, geo.w) else None
-
-
-def _wide_columns(x: Any, geo: Geometry) -> Any:
-    """Stride-1 columns without im2col's short rows: (nb, C*kh*kw, grid_h * Wp) from the padded image.
-
-    With stride 1, window (oh, ow) and tap (i, j) read padded position (oh + i*dh, ow + j*dw); numbering window
-    positions over the padded width Wp (flat q = oh*Wp + ow), the tap reads flat q + i*dh*Wp + j*dw.  So each
-    tap's row of columns is one contiguous copy of the flattened padded plane, and the product gives grid_h x Wp
-    outputs of which the first grid_w of each row are the convolution (the rest is never read).  Measured
-    (2026-12-02, 1 thread, forward 64x64x16x16 k3 / 16x16x112x112 k3 p1): 20 / 60 ms against 36 / 112 ms
-    through im2col, whose per-row copies of 14-112 elements ran at 2.6 GB/s.  The scratch buffers are reused.
-    """
-    nb, c, h, w = x.shape
-    hp, wp = h + 2 * geo.ph, w + 2 * geo.pw
-    wide = geo.grid_h * wp
-    padded = scratch("x_padded", (nb, c, hp * wp + (geo.kw - 1) * geo.dw), x.dtype, x)
-    if geo.ph or geo.pw:
-        padded[...] = 0
-    else:
-        padded[:, :, hp * wp :] = 0  # the tail that the last taps' copies run into
-    plane = padded[:, :, : hp * wp].reshape(nb, c, hp, wp)
-    plane[:, :, geo.ph : geo.ph + h, geo.pw : geo.pw + w] = x
-    cols = scratch("x_cols_wide", (nb, c, geo.kh * geo.kw, wide), x.dtype, x)
-    for t in range(geo.kh * geo.kw):
-        offset = (t // geo.kw) * geo.dh * wp + (t % geo.kw) * geo.dw
-        cols[:, :, t] = padded[:, :, offset : offset + wide]
-    return cols.reshape(nb, c * geo.kh * geo.kw, wide)
-
-
-def _widen(grad: Any, geo: Geometry, wide: int) -> Any:
-    """(nb, groups, O/g, grid_h*grid_w) -> (nb, groups, O/g, grid_h*Wp): zeros in the columns past grid_w, so
-    that the wide columns' extra positions add nothing."""
-    nb, groups, og, _ = grad.shape
-    wp = wide // geo.grid_h
-    out = scratch("grad_widened", (nb, groups, og, geo.grid_h, wp), grad.dtype, grad)
-    out[..., geo.grid_w :] = 0
-    out[..., : geo.grid_w] = grad.reshape(nb, groups, og, geo.grid_h, geo.grid_w)
-    return out.reshape(nb, groups, og, wide)
-
-
-def _wide_chunks(c: int, dtype: Any, geo: Geometry, lo: int, hi: int) -> Iterator[tuple[int, int]]:
-    wide = geo.grid_h * (geo.w + 2 * geo.pw)
-    per_sample = c * geo.kh * geo.kw * wide * dtype.itemsize
-    size = max(1, min(hi - lo, CHUNK_BYTES // max(per_sample, 1)))
-    for start in range(lo, hi, size):
-        yield start, min(hi, start + size)
 
 
 def _over_batch(n: int, columns: int, kernel: Any, like: Any) -> None:

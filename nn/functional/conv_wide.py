@@ -1,0 +1,76 @@
+"""Stride-1 convolution columns without im2col's short rows: "wide" columns over the padded width.
+
+With stride 1, window (oh, ow) and tap (i, j) read padded position (oh + i*dh, ow + j*dw).  Numbering window
+positions over the padded width Wp (flat q = oh*Wp + ow), the tap reads the flattened padded plane at
+q + i*dh*Wp + j*dw.  So each tap's row of columns is one contiguous copy of the padded plane, and a product with
+the weights gives grid_h x Wp outputs, of which the first grid_w of each row are the convolution (the others
+are finite values that are never read; a gradient multiplied with these columns is widened with zeros there).
+
+Measured (2026-12-02, 1 thread, forward 64x64x16x16 k3 / 16x16x112x112 k3 p1): 20 / 60 ms against 36 / 112 ms
+through im2col, whose copies of 14-112-element rows ran at 2.6 GB/s (docs/performance.md, "Convolution,
+2026-12-02").  Columns come in chunks of about ``CHUNK_BYTES``: several samples, or one sample's band of output
+rows when a sample's columns are larger (the 3x3 input gradient of 16 x 112 x 112 channels has 14.7 MB of
+columns per sample; a band keeps them in cache and the scratch buffer small).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from tapegrad.autograd.runtime import scratch
+
+from .geometry import Geometry
+
+CHUNK_BYTES = 1 << 20
+"""Bytes of columns per chunk: 0.5, 1, 2 and 4 MiB were measured; 1 MiB was best or within 10 %."""
+
+
+def wide_bands(x: Any, geo: Geometry, lo: int, hi: int) -> Iterator[tuple[int, int, int, int, Any]]:
+    """Yield ``(start, stop, r0, r1, cols)``: the wide columns of samples ``start:stop`` for output rows
+    ``r0:r1``, shaped (stop - start, C*kh*kw, (r1 - r0) * Wp), in this thread's scratch buffer (overwritten by
+    the next chunk)."""
+    c, h, w = x.shape[1:]
+    taps = geo.kh * geo.kw
+    hp, wp = h + 2 * geo.ph, w + 2 * geo.pw
+    row_bytes = c * taps * wp * x.dtype.itemsize
+    per_sample = row_bytes * geo.grid_h
+    if per_sample <= CHUNK_BYTES:
+        samples, band = max(1, min(hi - lo, CHUNK_BYTES // max(per_sample, 1))), geo.grid_h
+    else:
+        samples, band = 1, max(1, CHUNK_BYTES // row_bytes)
+    for start in range(lo, hi, samples):
+        stop = min(hi, start + samples)
+        nb = stop - start
+        padded = scratch("x_padded", (nb, c, hp * wp + (geo.kw - 1) * geo.dw), x.dtype, x)
+        if geo.ph or geo.pw:
+            padded[...] = 0
+        else:
+            padded[:, :, hp * wp :] = 0  # the tail that the last taps' copies run into
+        plane = padded[:, :, : hp * wp].reshape(nb, c, hp, wp)
+        plane[:, :, geo.ph : geo.ph + h, geo.pw : geo.pw + w] = x[start:stop]
+        for r0 in range(0, geo.grid_h, band):
+            r1 = min(geo.grid_h, r0 + band)
+            width = (r1 - r0) * wp
+            cols = scratch("x_cols_wide", (nb, c, taps, width), x.dtype, x)
+            for t in range(taps):
+                offset = (t // geo.kw) * geo.dh * wp + (t % geo.kw) * geo.dw + r0 * wp
+                cols[:, :, t] = padded[:, :, offset : offset + width]
+            yield start, stop, r0, r1, cols.reshape(nb, c * taps, width)
+
+
+def widen(grad: Any, geo: Geometry, groups: int) -> Any:
+    """A band of the gradient, (nb, O, rows, grid_w) -> (nb, groups, O/groups, rows * Wp), zeros past grid_w
+    (so that the columns' extra positions add nothing)."""
+    nb, o, rows, _ = grad.shape
+    wp = geo.w + 2 * geo.pw
+    out = scratch("grad_widened", (nb, o, rows, wp), grad.dtype, grad)
+    out[..., geo.grid_w :] = 0
+    out[..., : geo.grid_w] = grad
+    return out.reshape(nb, groups, o // groups, rows * wp)
+
+
+def output_rows(product: Any, geo: Geometry, rows: int) -> Any:
+    """The convolution's part of a wide product (nb, groups, O/groups, rows*Wp) -> (nb, O, rows, grid_w) view."""
+    nb, groups, og, _ = product.shape
+    return product.reshape(nb, groups * og, rows, geo.w + 2 * geo.pw)[..., : geo.grid_w]
