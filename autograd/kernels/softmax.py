@@ -27,7 +27,11 @@ def log_softmax_numpy(rows: Any) -> Any:
 
 
 def cross_entropy_numpy(rows: Any, a: Any) -> tuple[Any, Any]:
-    """Per-row losses -sum(a * log_softmax(rows)) (M,) and the softmax (M, C) the backward needs."""
+    """Per-row losses -sum(a * log_softmax(rows)) (M,) and the softmax (M, C) the backward needs.
+
+    A coefficient of 0 contributes 0 even against a log-probability of -inf (a class masked out with a -inf
+    logit): PyTorch gathers the target entries and gets the finite loss, where 0 * -inf would give NaN.
+    """
     from ..backend import array_module
 
     xp = array_module(rows)
@@ -35,7 +39,7 @@ def cross_entropy_numpy(rows: Any, a: Any) -> tuple[Any, Any]:
     exp = xp.exp(shifted)
     total = exp.sum(axis=1, keepdims=True)
     logp = shifted - xp.log(total)
-    return -(a * logp).sum(axis=1), exp / total
+    return -xp.where(a != 0, a * logp, 0).sum(axis=1), exp / total
 
 
 @jit(fastmath=False)
@@ -70,7 +74,8 @@ def _cross_entropy(rows, a, losses, prob):  # noqa: ANN001, ANN202 - Numba
         log_total = np.log(total)
         loss = 0.0
         for k in range(c):
-            loss -= a[r, k] * ((rows[r, k] - top) - log_total)
+            if a[r, k] != 0:  # 0 * -inf (a masked class) contributes 0, as in the reference
+                loss -= a[r, k] * ((rows[r, k] - top) - log_total)
             prob[r, k] = prob[r, k] / total
         losses[r] = loss
 
