@@ -133,7 +133,7 @@ def cases() -> list[Case]:
                 "conv2d",
                 make_conv(shape, o, k, s, p, False),
                 flops,
-                target=1.7,
+                target=None,  # issue 11 sets no bound on forwards alone
                 note=label,
             )
         )
@@ -143,7 +143,7 @@ def cases() -> list[Case]:
                 "conv2d",
                 make_conv(shape, o, k, s, p, True),
                 3 * flops,
-                target=1.5,
+                target=1.2,  # issue 11
                 note=label,
             )
         )

@@ -71,6 +71,7 @@ def set_threads(threads: int, torch_too: bool = True) -> dict[str, Any]:
     so).
     """
     result: dict[str, Any] = {"requested": threads}
+    result["allocator"] = _keep_freed_memory()
     try:
         from threadpoolctl import threadpool_limits
 
@@ -93,6 +94,16 @@ def set_threads(threads: int, torch_too: bool = True) -> dict[str, Any]:
     except ImportError:
         result["torch"] = None
     return result
+
+
+def _keep_freed_memory() -> str:
+    """glibc keeps freed arrays for reuse, for both frameworks alike (one process), as the ``tapegrad`` command
+    does (``tapegrad.autograd.runtime.keep_freed_memory``); the header of a run says whether it applied."""
+    try:
+        from tapegrad.autograd.runtime import keep_freed_memory
+    except ImportError:
+        return "glibc defaults (this tapegrad has no keep_freed_memory)"
+    return "glibc keeps freed memory (mallopt)" if keep_freed_memory() else "allocator defaults"
 
 
 def tapegrad_thread_setter() -> tuple[Any, Any] | None:

@@ -254,8 +254,8 @@ def _memory_line(mem: dict[str, Any]) -> str:
         else:
             parts.append(f"{k}: {m.get('error')}")
     if "ratio_step" in mem:
-        verdict = "met" if mem["ratio_step"] <= 1.5 else "NOT met"
-        parts.append(f"ratio {mem['ratio_step']:.2f} (target <= 1.5: {verdict})")
+        verdict = "met" if mem["ratio_step"] <= 1.0 else "NOT met"
+        parts.append(f"ratio {mem['ratio_step']:.2f} (target <= 1.0: {verdict})")
     return ", ".join(parts)
 
 
@@ -277,7 +277,7 @@ def _machine_lines(
             f"threads: BLAS {threads.get('blas')}, tapegrad pool {threads.get('tapegrad', '-')} "
             f"(kernels: {threads.get('kernels', '-')}), "
             f"torch {threads.get('torch')} "
-            f"(interop {threads.get('torch_interop')})"
+            f"(interop {threads.get('torch_interop')}); {threads.get('allocator', 'allocator defaults')}"
             f"; env {info['env'] or '{}'}; load average {_load(info['load_average'])}",
             f"float32 GEMM peak ({int(peak['size'])}^3): "
             f"{'CuPy on ' + str(info['gpu']) if 'gpu' in info else 'numpy'} {peak['numpy_gflops']:.1f} GFLOP/s, "

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ._compile import cache_dir
 from ._dispatch import KERNEL_SETS, REGISTRY, Kernel, get_kernels, set_kernels
 from ._geometry import taps
-from .activation import bias_act, relu_backward, relu_forward
+from .activation import relu_backward, relu_forward
 from .avgpool import avg_pool, avg_unpool
 from .batchnorm import batch_norm_backward, batch_norm_forward
 from .maxpool import max_pool, max_pool_gather, max_pool_scatter, max_unpool
@@ -21,7 +21,7 @@ from .unfold import col2im, im2col
 
 __all__ = [
     "KERNEL_SETS", "REGISTRY", "Kernel", "adam_step", "avg_pool", "avg_unpool", "batch_norm_backward",
-    "batch_norm_forward", "bias_act", "cache_dir", "col2im", "cross_entropy", "get_kernels", "im2col",
+    "batch_norm_forward", "cache_dir", "col2im", "cross_entropy", "get_kernels", "im2col",
     "log_softmax", "max_pool", "max_pool_gather", "max_pool_scatter", "max_unpool", "relu_backward",
     "relu_forward", "set_kernels", "sgd_step", "taps",
 ]

@@ -1,4 +1,5 @@
-"""ReLU forward and its one-pass backward, and the conv epilogue (bias add, optionally fused with ReLU).
+"""ReLU forward and its one-pass backward.  (The conv bias is added by the convolution while its output is
+in cache: ``nn/functional/conv_arrays.py``.)
 
 NumPy's ReLU backward ``g * (out > 0).astype(dtype)`` makes three memory passes (compare, cast, multiply);
 the compiled one reads g and out once and writes once: measured (issue 11, 16x32x112x112 float32) 1.4 ms vs
@@ -30,17 +31,6 @@ def relu_backward_numpy(g: Any, out: Any) -> Any:
     return g * (out > 0).astype(g.dtype)
 
 
-def bias_act_numpy(y: Any, bias: Any, relu: bool) -> Any:
-    """In place on (N, O, ...) ``y``: add the (O,) bias (None: none), then max(., 0) when ``relu``."""
-    from ..backend import array_module
-
-    if bias is not None:
-        y += bias.reshape((1, -1) + (1,) * (y.ndim - 2))
-    if relu:
-        array_module(y).maximum(y, 0, out=y)
-    return y
-
-
 @jit()
 def _relu_forward(x, out):  # noqa: ANN001, ANN202 - Numba
     for k in prange(x.size):
@@ -52,19 +42,6 @@ def _relu_forward(x, out):  # noqa: ANN001, ANN202 - Numba
 def _relu_backward(g, out, grad):  # noqa: ANN001, ANN202 - Numba
     for k in prange(g.size):
         grad[k] = g[k] * (1 if out[k] > 0 else 0)
-
-
-@jit()
-def _bias_act(y, bias, relu):  # noqa: ANN001, ANN202 - Numba
-    n, o, s = y.shape
-    for p in prange(n * o):
-        b, ch = p // o, p % o
-        add = bias[ch]
-        for k in range(s):
-            v = y[b, ch, k] + add
-            if relu and not (v > 0 or v != v):
-                v = 0
-            y[b, ch, k] = v
 
 
 def _flat(a: Any) -> Any:
@@ -83,15 +60,5 @@ def relu_backward_compiled(g: Any, out: Any) -> Any:
     return grad
 
 
-def bias_act_compiled(y: Any, bias: Any, relu: bool) -> Any:
-    if not y.flags.c_contiguous or y.ndim < 2 or (bias is not None and bias.dtype != y.dtype):
-        return bias_act_numpy(y, bias, relu)
-    if bias is None:
-        bias = np.zeros(y.shape[1], dtype=y.dtype)
-    _bias_act(y.reshape(y.shape[0], y.shape[1], -1), np.ascontiguousarray(bias), bool(relu))
-    return y
-
-
 relu_forward = kernel("relu_forward", relu_forward_numpy, relu_forward_compiled)
 relu_backward = kernel("relu_backward", relu_backward_numpy, relu_backward_compiled, arrays=2)
-bias_act = kernel("bias_act", bias_act_numpy, bias_act_compiled)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tapegrad.autograd import Context, Function, Tensor, kernels
+from tapegrad.autograd import Context, Function, Tensor
 from tapegrad.autograd.errors import ArgumentError, DTypeError, ShapeError, describe
 from tapegrad.autograd.opspec import OpSpec
 
@@ -35,9 +35,7 @@ class Conv2d(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Any, weight: Any, bias: Any, geometry: Geometry, groups: int) -> Any:
-        out = conv2d_forward(x, weight, geometry, groups)
-        if bias is not None:
-            kernels.bias_act(out, bias, False)  # one pass, in place (the conv's epilogue)
+        out = conv2d_forward(x, weight, geometry, groups, bias)  # the bias is the product's epilogue
         ctx.geometry, ctx.groups = geometry, groups
         return out
 

@@ -39,11 +39,14 @@ MIN_COLUMNS_PER_THREAD = 1 << 21
 """Column elements below which a convolution stays on one thread (a smaller hand-off was measured slower)."""
 
 
-def conv2d_forward(x: Any, weight: Any, geo: Geometry, groups: int) -> Any:
-    """(N, C, H, W) cross-correlated with (O, C/groups, kh, kw) -> (N, O, grid_h, grid_w), without bias."""
+def conv2d_forward(x: Any, weight: Any, geo: Geometry, groups: int, bias: Any = None) -> Any:
+    """(N, C, H, W) cross-correlated with (O, C/groups, kh, kw) -> (N, O, grid_h, grid_w), plus the (O,) bias
+    if given (added per chunk while the output is in cache: the separate pass over the output it replaced took
+    3 ms of the 224x224 step)."""
     xp = array_module(x)
     n, c = x.shape[:2]
     o = weight.shape[0]
+    b4 = None if bias is None else bias.reshape(1, o, 1, 1)
     k, spatial = c * geo.kh * geo.kw // groups, geo.grid_h * geo.grid_w
     w3 = weight.reshape(groups, o // groups, k)
     out = xp.empty((n, o, geo.grid_h, geo.grid_w), dtype=x.dtype)
@@ -55,13 +58,18 @@ def conv2d_forward(x: Any, weight: Any, geo: Geometry, groups: int) -> Any:
                 wide = cols.shape[-1]
                 product = scratch("out_wide", (stop - start, groups, o // groups, wide), x.dtype, x)
                 xp.matmul(w3, cols.reshape(stop - start, groups, k, wide), out=product)
-                rows = product.reshape(stop - start, o, geo.grid_h, wide // geo.grid_h)
-                out[start:stop] = rows[..., : geo.grid_w]
+                rows = product.reshape(stop - start, o, geo.grid_h, wide // geo.grid_h)[..., : geo.grid_w]
+                if b4 is None:
+                    out[start:stop] = rows
+                else:
+                    xp.add(rows, b4, out=out[start:stop])
             return
         for start, stop, cols in _chunks(n, c, x.dtype, x, geo, lo, hi):
             unfold_array(x[start:stop], geo, cols)
             target = out[start:stop].reshape(stop - start, groups, o // groups, spatial)
             xp.matmul(w3, cols.reshape(stop - start, groups, k, spatial), out=target)
+            if b4 is not None:
+                out[start:stop] += b4
 
     _over_batch(n, n * c * geo.kh * geo.kw * spatial, kernel, x)
     return out

@@ -52,3 +52,24 @@ def test_scratch_is_reused_per_role_and_thread() -> None:
     runtime.clear_scratch()
     c = runtime.scratch("test-role", (4, 5), np.float32, like)
     assert not np.shares_memory(a, c)
+
+
+def test_over_batch_with_blas_runs_one_blas_thread_per_slice_and_restores_the_setting() -> None:
+    """Slices that call BLAS run with one BLAS thread each (no oversubscription), and the budget comes back."""
+    seen = []
+
+    def slice_kernel(lo: int, hi: int) -> None:
+        seen.append([info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"])
+
+    with runtime.num_threads(2):
+        runtime.over_batch(4, 1 << 30, slice_kernel, blas=True, min_elements=1)
+        after = [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+    assert len(seen) == 2 and all(counts == [1] * len(counts) for counts in seen)
+    assert all(count == 2 for count in after)
+
+
+def test_keep_freed_memory_defers_to_the_users_malloc_settings(monkeypatch) -> None:
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "1000")
+    assert runtime.keep_freed_memory() is False
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_")
+    assert isinstance(runtime.keep_freed_memory(), bool)

@@ -89,7 +89,8 @@ def test_conv2d_matches_torch(dtype, config, seed):
 @pytest.mark.parametrize("dtype", DTYPES)
 @given(config=conv_configs(unit_stride=True), seed=st.integers(0, 2**16))
 def test_conv2d_unit_stride_matches_torch(dtype, config, seed):
-    """Stride 1 has its own input-gradient path (col2im over whole padded planes)."""
+    """Stride 1 has its own paths: wide columns for the forward and the weight gradient, and the input gradient
+    as the full correlation (or col2im over whole padded planes where the padding exceeds the kernel's reach)."""
     _check_against_torch(F.conv2d, TF.conv2d, config, dtype, seed)
 
 

@@ -165,6 +165,7 @@ def _threads(threads: int | None) -> AbstractContextManager[Any]:
         return nullcontext()
     from tapegrad.autograd import runtime
 
+    runtime.keep_freed_memory()  # the command owns its process (docs/performance.md, "Allocator")
     return runtime.num_threads(threads or runtime.get_num_threads(), blas=1)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 from tapegrad.autograd import kernels
@@ -27,12 +26,3 @@ def test_relu_backward(data, shape, dtype) -> None:  # noqa: ANN001
     assert_same(activation.relu_backward_compiled(g, out), activation.relu_backward_numpy(g, out))
     assert_same(kernels.relu_backward(g, out), activation.relu_backward_numpy(g, out))
 
-
-@given(st.data(), st.integers(1, 4), st.integers(1, 6), st.integers(1, 9), st.sampled_from(DTYPES), st.booleans(),
-       st.booleans())
-def test_bias_act(data, n, o, s, dtype, relu, with_bias) -> None:  # noqa: ANN001
-    y = data.draw(float_arrays((n, o, s, 1), dtype))
-    bias = data.draw(float_arrays((o,), dtype)) if with_bias else None
-    expected = activation.bias_act_numpy(y.copy(), bias, relu)
-    assert_same(activation.bias_act_compiled(np.array(y, order="C"), bias, relu), expected)
-    assert_same(kernels.bias_act(y.copy(), bias, relu), expected)

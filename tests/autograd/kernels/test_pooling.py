@@ -60,3 +60,32 @@ def test_avg_pool_and_adjoint(data, g, dtype, n, c, per_position) -> None:  # no
     grad = data.draw(float_arrays((n, c, g[10], g[11]), dtype))
     assert_same(avgpool.avg_unpool_compiled(grad, g, scale), avgpool.avg_unpool_numpy(grad, g, scale))
     assert_same(kernels.avg_unpool(grad, g, scale), avgpool.avg_unpool_numpy(grad, g, scale))
+
+
+@given(st.data(), st.sampled_from([2, 3]), st.integers(1, 3), st.integers(1, 3), st.integers(1, 2), st.integers(1, 2),
+       st.sampled_from(DTYPES), st.booleans(), st.booleans())
+def test_unrolled_windows_equal_the_reference(data, k, sh, sw, dh, dw, dtype, ties, special) -> None:  # noqa: ANN001
+    """The unrolled 2x2 / 3x3 kernels (no padding) and their NaN fallback: same maxima, switches and scatter.
+
+    The general strategy draws these windows rarely; here every example takes the unrolled path (or, with a NaN,
+    the general kernel it falls back to)."""
+    h = data.draw(st.integers(dh * (k - 1) + 1, 12))
+    w = data.draw(st.integers(dw * (k - 1) + 1, 12))
+    ho, wo = (h - dh * (k - 1) - 1) // sh + 1, (w - dw * (k - 1) - 1) // sw + 1
+    g = (k, k, sh, sw, 0, 0, dh, dw, h, w, ho, wo)
+    x = data.draw(float_arrays((2, 3, h, w), dtype, special=special, ties=ties))
+    out, codes = maxpool.max_pool_compiled(x, g)
+    ref_out, ref_codes = maxpool.max_pool_numpy(x, g)
+    assert_same(out, ref_out)
+    assert_same(codes, ref_codes)
+    values = data.draw(float_arrays(codes.shape, dtype, special=special))
+    assert_same(maxpool.max_pool_scatter_compiled(values, ref_codes, g),
+                maxpool.max_pool_scatter_numpy(values, ref_codes, g))
+
+
+def test_nan_after_the_maximum_keeps_the_switch_in_the_unrolled_kernel() -> None:
+    """A NaN later in the window: the output is NaN and the switch stays on the larger value before it."""
+    x = np.array([[[[1.0, 5.0], [np.nan, 9.0]]]], dtype=np.float32)
+    g = (2, 2, 2, 2, 0, 0, 1, 1, 2, 2, 1, 1)
+    out, codes = maxpool.max_pool_compiled(x, g)
+    assert np.isnan(out[0, 0, 0, 0]) and codes[0, 0, 0, 0] == 1
