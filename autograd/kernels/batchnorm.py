@@ -18,8 +18,9 @@ from ._dispatch import kernel
 prange = range  # numba.prange once compiled (see _compile.jit)
 
 
-def batch_norm_forward_numpy(x: Any, weight: Any, bias: Any, eps: float) -> tuple[Any, Any, Any]:
-    """(N, C, S) -> normalised (N, C, S), and the per-channel batch mean and 1/sqrt(var + eps) (C,)."""
+def batch_norm_forward_numpy(x: Any, weight: Any, bias: Any, eps: float) -> tuple[Any, Any, Any, Any]:
+    """(N, C, S) -> normalised (N, C, S), and the per-channel batch mean, 1/sqrt(var + eps) and biased variance var
+    (C,) (the caller's running statistics use var itself, not one recovered from 1/sqrt(var + eps))."""
     from ..backend import array_module
 
     xp = array_module(x)
@@ -32,7 +33,7 @@ def batch_norm_forward_numpy(x: Any, weight: Any, bias: Any, eps: float) -> tupl
         out = out * weight[None, :, None]
     if bias is not None:
         out = out + bias[None, :, None]
-    return out, mean, invstd
+    return out, mean, invstd, var.astype(x.dtype, copy=False)
 
 
 def batch_norm_backward_numpy(g: Any, x: Any, mean: Any, invstd: Any, weight: Any) -> tuple[Any, Any, Any]:
@@ -47,7 +48,7 @@ def batch_norm_backward_numpy(g: Any, x: Any, mean: Any, invstd: Any, weight: An
 
 
 @jit()
-def _bn_forward(x, weight, bias, eps, out, mean, invstd):  # noqa: ANN001, ANN202 - Numba
+def _bn_forward(x, weight, bias, eps, out, mean, invstd, var):  # noqa: ANN001, ANN202 - Numba
     n, c, s = x.shape
     count = n * s
     for ch in prange(c):
@@ -62,6 +63,7 @@ def _bn_forward(x, weight, bias, eps, out, mean, invstd):  # noqa: ANN001, ANN20
                 d = x[b, ch, k] - mu
                 sq += d * d
         inv = 1.0 / np.sqrt(sq / count + eps)
+        var[ch] = sq / count
         mean[ch] = mu
         invstd[ch] = inv
         a = inv * weight[ch]
@@ -92,14 +94,14 @@ def _bn_backward(g, x, mean, invstd, weight, dx, dw, db):  # noqa: ANN001, ANN20
                 dx[b, ch, k] = a * (g[b, ch, k] - mg - (x[b, ch, k] - mu) * inv * mgx)
 
 
-def batch_norm_forward_compiled(x: Any, weight: Any, bias: Any, eps: float) -> tuple[Any, Any, Any]:
+def batch_norm_forward_compiled(x: Any, weight: Any, bias: Any, eps: float) -> tuple[Any, Any, Any, Any]:
     c = x.shape[1]
     w = np.ones(c, x.dtype) if weight is None else weight
     b = np.zeros(c, x.dtype) if bias is None else bias
     out = np.empty(x.shape, dtype=x.dtype)
-    mean, invstd = np.empty(c, dtype=x.dtype), np.empty(c, dtype=x.dtype)
-    _bn_forward(x, w, b, float(eps), out, mean, invstd)
-    return out, mean, invstd
+    mean, invstd, var = np.empty(c, dtype=x.dtype), np.empty(c, dtype=x.dtype), np.empty(c, dtype=x.dtype)
+    _bn_forward(x, w, b, float(eps), out, mean, invstd, var)
+    return out, mean, invstd, var
 
 
 def batch_norm_backward_compiled(g: Any, x: Any, mean: Any, invstd: Any, weight: Any) -> tuple[Any, Any, Any]:
