@@ -16,8 +16,8 @@ column building + matrix products:
 The batch goes in chunks of about ``CHUNK_BYTES`` of columns, built in a reused scratch buffer so the product
 reads them from cache.  Groups split channels into independent blocks: one more stacked (batch) axis of the
 product.  Threads: slices of the batch run on tapegrad's kernel pool with one BLAS thread each
-(``autograd/runtime.py``, ``over_batch``); weight gradients of the slices are summed in batch order, so the result does not
-depend on the thread count.  The measurements behind these choices, and what was tried and not kept:
+(``autograd/runtime.py``, ``over_batch``); weight gradients of the slices are summed in batch order, so the
+result does not depend on the thread count.  The measurements behind these choices, and what was tried and not kept:
 docs/performance.md, "Convolution".
 """
 
