@@ -8,9 +8,9 @@ are finite values that are never read; a gradient multiplied with these columns 
 
 Measured (2026-12-02, 1 thread, forward 64x64x16x16 k3 / 16x16x112x112 k3 p1): 20 / 60 ms against 36 / 112 ms
 through im2col, whose copies of 14-112-element rows ran at 2.6 GB/s (docs/performance.md, "Convolution,
-2026-12-02").  Columns come in chunks of about ``CHUNK_BYTES``: several samples, or one sample's band of output
-rows when a sample's columns are larger (the 3x3 input gradient of 16 x 112 x 112 channels has 14.7 MB of
-columns per sample; a band keeps them in cache and the scratch buffer small).
+2026-12-02").  Columns come in chunks of about ``CHUNK_BYTES`` of samples, a whole sample up to ``BAND_BYTES``,
+or one sample's band of output rows beyond (the 3x3 input gradient of 16 x 112 x 112 channels has 14.7 MB of
+columns per sample; a band keeps the scratch buffer small).
 """
 
 from __future__ import annotations
@@ -23,7 +23,12 @@ from tapegrad.autograd.runtime import scratch
 from .geometry import Geometry
 
 CHUNK_BYTES = 1 << 20
-"""Bytes of columns per chunk: 0.5, 1, 2 and 4 MiB were measured; 1 MiB was best or within 10 %."""
+"""Bytes of columns per chunk of samples: 0.5, 1, 2 and 4 MiB were measured; 1 MiB was best or within 10 %."""
+
+BAND_BYTES = 4 << 20
+"""A sample's columns up to this size go whole; larger ones in bands of output rows of about this size.
+Bands of 1 MiB made 16x16x64x64 -> 32 k3 p1 (2.4 MB of columns per sample) 20-30 % slower than whole samples
+(more, thinner products); 4 MiB bands keep the 14.7 MB per sample of the 112x112 input gradient in check."""
 
 
 def wide_bands(x: Any, geo: Geometry, lo: int, hi: int) -> Iterator[tuple[int, int, int, int, Any]]:
@@ -35,10 +40,10 @@ def wide_bands(x: Any, geo: Geometry, lo: int, hi: int) -> Iterator[tuple[int, i
     hp, wp = h + 2 * geo.ph, w + 2 * geo.pw
     row_bytes = c * taps * wp * x.dtype.itemsize
     per_sample = row_bytes * geo.grid_h
-    if per_sample <= CHUNK_BYTES:
+    if per_sample <= BAND_BYTES:
         samples, band = max(1, min(hi - lo, CHUNK_BYTES // max(per_sample, 1))), geo.grid_h
     else:
-        samples, band = 1, max(1, CHUNK_BYTES // row_bytes)
+        samples, band = 1, max(1, BAND_BYTES // row_bytes)
     for start in range(lo, hi, samples):
         stop = min(hi, start + samples)
         nb = stop - start
