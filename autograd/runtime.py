@@ -31,7 +31,7 @@ from .kernels import _threads as _kernel_threads
 
 __all__ = [
     "array_module", "blas_threads", "clear_scratch", "get_num_threads", "is_gpu_array", "keep_freed_memory",
-    "num_threads", "over_batch", "scratch", "set_num_threads",
+    "matmul", "num_threads", "over_batch", "scratch", "set_num_threads",
 ]
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_MMAP_MAX = -1, -3, -4  # glibc's mallopt parameters (malloc.h)
@@ -182,22 +182,27 @@ def over_batch(
     """Call ``kernel(start, stop)`` on contiguous slices covering ``range(n)``, in parallel when worth it.
 
     ``elements`` is the work of the whole call (array elements touched); GPU arrays always run inline.
-    ``blas``: the kernel calls BLAS; while the slices run on the pool, BLAS runs one thread per call (two pool
-    threads each calling a multi-threaded BLAS oversubscribe the cores), and the setting comes back after.
-    Measured on the 2-core machine (2026-12-02): convolution's column building runs on both cores this way,
-    and a 224x224 training step took 15-20 % less time than with one two-thread BLAS call per sample.
+    ``blas``: the kernel calls BLAS, which then runs one thread per call, inline or on the pool, and the setting
+    comes back after: tapegrad's parallelism is its pool's, never OpenBLAS's own threads, whose workers keep
+    spinning for a while after each multi-threaded call and took a core from the next kernel.  Measured on the
+    2-core machine (2026-12-02): with the slices on the pool, convolution's column building runs on both cores,
+    and the 224x224 training step of the benchmark CNN took 240-273 ms against 300-313 ms with a two-thread BLAS
+    left to the linear layer and the small convolutions (three alternating runs each).
     ``min_elements``: the least work worth a thread of its own (default ``MIN_ELEMENTS_PER_THREAD``).
     """
     least = MIN_ELEMENTS_PER_THREAD if min_elements is None else min_elements
     parts = min(_threads, n, max(1, elements // least))
     inline = threading.current_thread().name.startswith("tapegrad")  # never wait on the pool from inside it
-    if parts <= 1 or inline or (like is not None and is_gpu_array(like)):
+    if inline or (like is not None and is_gpu_array(like)):
         kernel(0, n)
         return
     restore = blas_threads() if blas else None
     if restore is not None and restore != 1:
         _set_blas_threads_quickly(1)
     try:
+        if parts <= 1:
+            kernel(0, n)
+            return
         bounds = [n * i // parts for i in range(parts + 1)]
         futures = [_executor().submit(kernel, bounds[i], bounds[i + 1]) for i in range(1, parts)]
         kernel(bounds[0], bounds[1])  # the calling thread takes the first slice
@@ -206,6 +211,46 @@ def over_batch(
     finally:
         if restore is not None and restore != 1:
             _set_blas_threads_quickly(restore)
+
+
+MIN_MATMUL_ELEMENTS = 1 << 18
+"""Multiply-adds per slice below which a product stays on one thread (a pool hand-off costs tens of µs)."""
+
+
+def matmul(a: Any, b: Any) -> Any:
+    """``a @ b`` for tapegrad's ops: a 2-D product split over the kernel pool (rows of ``a``, or columns of
+    ``b`` when ``a`` has fewer rows than threads), each slice one single-threaded BLAS call (see ``over_batch``:
+    OpenBLAS's own threads are not used); other shapes and GPU arrays go to the array module as they are."""
+    if a.ndim != 2 or b.ndim != 2 or is_gpu_array(a) or is_gpu_array(b) or type(a) is not np.ndarray:
+        with _single_threaded_blas(a):
+            return a @ b
+    m, k = a.shape
+    n = b.shape[1]
+    out = np.empty((m, n), dtype=np.result_type(a.dtype, b.dtype))
+    if m >= _threads or m >= n:
+        over_batch(m, m * n * k, lambda lo, hi: np.matmul(a[lo:hi], b, out=out[lo:hi]), blas=True,
+                   min_elements=MIN_MATMUL_ELEMENTS)
+    else:
+        over_batch(n, m * n * k, lambda lo, hi: _columns(a, b, out, lo, hi), blas=True,
+                   min_elements=MIN_MATMUL_ELEMENTS)
+    return out
+
+
+def _columns(a: Any, b: Any, out: Any, lo: int, hi: int) -> None:
+    out[:, lo:hi] = a @ b[:, lo:hi]
+
+
+@contextmanager
+def _single_threaded_blas(like: Any) -> Iterator[None]:
+    restore = None if is_gpu_array(like) else blas_threads()
+    if restore is not None and restore != 1 and not threading.current_thread().name.startswith("tapegrad"):
+        _set_blas_threads_quickly(1)
+        try:
+            yield
+        finally:
+            _set_blas_threads_quickly(restore)
+    else:
+        yield
 
 
 _local = threading.local()

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import runtime as _runtime
 from ..backend import is_gpu_array
 from ..function import Context, Function
 from ..opspec import Arg, OpSpec
@@ -249,7 +250,7 @@ class MatMul(Function):
                 f"matmul: cannot multiply {describe(a)} by {describe(b)}: the last dimension of the first "
                 "must equal the second-to-last of the second"
             )
-        return a @ b
+        return _runtime.matmul(a, b)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:

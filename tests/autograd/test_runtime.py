@@ -73,3 +73,18 @@ def test_keep_freed_memory_defers_to_the_users_malloc_settings(monkeypatch) -> N
     assert runtime.keep_freed_memory() is False
     monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_")
     assert isinstance(runtime.keep_freed_memory(), bool)
+
+
+@pytest.mark.parametrize("shape_a, shape_b", [((300, 200), (200, 50)), ((3, 400), (400, 3000)), ((0, 5), (5, 7)),
+                                              ((64, 0), (0, 9)), ((2, 3, 4), (4, 5))])
+def test_matmul_on_the_pool_equals_numpy_and_restores_the_blas(shape_a, shape_b) -> None:
+    """Rows split, columns split (fewer rows than threads), empty products and a stacked one (left to NumPy)."""
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(shape_a), rng.standard_normal(shape_b)
+    with runtime.num_threads(2):
+        result = runtime.matmul(a, b)
+        after = [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+    np.testing.assert_allclose(result, a @ b, rtol=1e-12, atol=1e-12)
+    assert result.shape == (a @ b).shape and all(count == 2 for count in after)
+    ints = rng.integers(0, 5, (40, 30)), rng.integers(0, 5, (30, 3000))
+    np.testing.assert_array_equal(runtime.matmul(*ints), ints[0] @ ints[1])
