@@ -15,6 +15,11 @@ from typing import Any
 BATCH, SIZE = 16, 224
 ROOT = Path(__file__).resolve().parent.parent
 
+ALLOCATOR = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
+"""Both children get the allocator settings of ``tapegrad.autograd.runtime.keep_freed_memory`` (which the
+command line and the timed benchmarks apply), through glibc's environment variables, so the framework measured
+runs as it does in the timings and neither child imports the other framework."""
+
 
 def measure_memory(threads: int, repeats: int = 1) -> dict[str, Any]:
     """{framework: {baseline_mb, peak_mb, step_mb}} (the smallest of ``repeats`` runs), and the ratios."""
@@ -39,7 +44,7 @@ def measure_memory(threads: int, repeats: int = 1) -> dict[str, Any]:
                 cwd=ROOT,
                 capture_output=True,
                 text=True,
-                env=dict(os.environ),
+                env={**os.environ, **ALLOCATOR},
                 timeout=600,
             )
             if proc.returncode != 0:

@@ -4,9 +4,10 @@
 measured is imported (torch's import alone is a few hundred MB of resident memory).  The peak is VmHWM from
 /proc/self/status, the kernel's resident high-water mark of this process's address space.  Not
 ``getrusage().ru_maxrss``: Linux carries that over from the parent across fork+exec, so a child started by a
-runner that holds 700 MB reports at least 700 MB.  The baseline is VmRSS after the imports, the model and the
-batch exist and before the first step, so ``step_mb = peak - baseline`` is the memory the training step
-itself needs (activations, tape, gradients, optimizer state, scratch buffers).
+runner that holds 700 MB reports at least 700 MB.  The baseline is VmRSS after the imports (for tapegrad
+including Numba, which its kernels import on first use, as torch's libraries are loaded by ``import torch``),
+the model and the batch exist and before the first step, so ``step_mb = peak - baseline`` is the memory the
+training step itself needs (activations, tape, gradients, optimizer state, scratch buffers).
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ def main(framework: str, batch: int, size: int, threads: int) -> dict[str, float
         from benchmarks.machine import set_threads
 
         set_threads(threads, torch_too=False)
+        from tapegrad.autograd.kernels import _compile
+
+        _compile.numba_module()  # the compiled kernels' library is loaded before the baseline, as torch's is
         m = ref.tapegrad_model(size)
         opt = optim.SGD(m.parameters(), lr=0.01, momentum=0.9)
         tx, ty = Tensor(x), Tensor(y)
