@@ -79,3 +79,15 @@ def test_compiled_kernels_follow_the_thread_budget() -> None:
         assert numba.get_num_threads() == 1
     kernels.relu_forward(np.ones(4, np.float32))
     assert numba.get_num_threads() == min(previous, numba.config.NUMBA_NUM_THREADS)
+
+
+def test_small_arrays_run_the_serial_twin_and_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below PARALLEL_MIN_ELEMENTS a parallel kernel runs its serial compilation; both give the reference."""
+    from tapegrad.autograd.kernels import _compile, activation
+
+    x = np.linspace(-2, 2, 64, dtype=np.float32).reshape(8, 8)
+    parallel = activation.relu_forward_compiled(x)
+    monkeypatch.setattr(_compile, "PARALLEL_MIN_ELEMENTS", 1 << 30)
+    serial = activation.relu_forward_compiled(x)
+    np.testing.assert_array_equal(serial, activation.relu_forward_numpy(x))
+    np.testing.assert_array_equal(parallel, serial)
