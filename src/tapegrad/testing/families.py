@@ -275,17 +275,27 @@ def _batch_norm(draw: st.DrawFn, dtype: str) -> Case:
 
     Training with running statistics updates them in place (a documented side effect, PyTorch's too), so the
     training cases pass none and the check that inputs are not mutated stays meaningful.
+
+    Training normalises at least 3 values per channel, not all (nearly) equal.  With 2, the output is +-x_hat with
+    x_hat^2 = var / (var + eps) whatever x is, so the input gradient is the cancellation 1 - x_hat^2 ~ eps / var:
+    noise at float32 precision in every implementation.  Found by the CI profile ((2, 1) input [0, 1]): the
+    float64 value 1.031278e-5, PyTorch's float32 1.031140e-5 (1.3e-4 off), tapegrad's 1.032710e-5 (1.4e-3 off).
     """
     n, c = draw(st.integers(2, 3)), draw(st.integers(1, 3))
     shape = (n, c, *draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3)))
     training = draw(st.booleans())
+    if training and n * int(np.prod(shape[2:])) < 3:
+        shape = (3, *shape[1:])
     stats = (None, None) if training else (
         _normal(draw, (c,), dtype), draw(values((c,), dtype, Arg(low=0.5, high=2.0))))
     affine = draw(st.booleans())
     weight = draw(values((c,), dtype, Arg(low=0.5, high=2.0))) if affine else None
     bias = _normal(draw, (c,), dtype) if affine else None
-    return Case((_normal(draw, shape, dtype), *stats, weight, bias), (True, False, False, affine, affine),
-                {"training": training}, dtype)
+    x = _normal(draw, shape, dtype)
+    if training:  # a (near-)constant channel normalises rounding noise: (x - mean) ~ 1e-8, times 1/sqrt(eps)
+        spread = np.moveaxis(x, 1, 0).reshape(c, -1).astype(np.float64).std(axis=1)
+        assume(bool((spread > 1e-2).all()))
+    return Case((x, *stats, weight, bias), (True, False, False, affine, affine), {"training": training}, dtype)
 
 
 @family("dropout")
