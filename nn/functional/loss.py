@@ -98,8 +98,18 @@ def _mean(total: Any, denominator: Any) -> Any:
         return total / denominator
 
 
+def _mean_scale(g: Tensor, d: Any) -> Tensor:
+    """The upstream gradient of a mean over D targets: g / D, and zero when none counts (N = 0, or all ignored),
+    as in PyTorch."""
+    if is_gpu_array(d):  # bool(d) would wait for the GPU: the same choice made on the device
+        xp = array_module(d)
+        return g * xp.where(d != 0, 1 / xp.where(d != 0, d, 1), 0).astype(g.dtype)
+    return g / d if d else g * 0
+
+
 class CrossEntropy(Function):
     projection = None  # for tapegrad.viz's deconvnet / guided backprop
+
     @staticmethod
     def forward(ctx: Context, rows: Any, a: Any, denominator: Any, reduction: str) -> Any:
         # float16 is computed in float32 like PyTorch's (logits of +-4e4 differ by 8e4 > float16's max)
@@ -121,13 +131,8 @@ class CrossEntropy(Function):
         local = prob * a.sum(axis=1, keepdims=True) - a
         if ctx.reduction == "none":
             return local * g.reshape((-1, 1) if g.ndim else (1, 1)), None, None, None
-        if ctx.reduction == "mean":  # no targets (N = 0, or all ignored): zero gradient, as in PyTorch
-            d = ctx.denominator
-            if is_gpu_array(d):  # bool(d) would wait for the GPU: the same choice made on the device
-                xp = array_module(d)
-                g = g * xp.where(d != 0, 1 / xp.where(d != 0, d, 1), 0).astype(g.dtype)
-            else:
-                g = g / d if d else g * 0
+        if ctx.reduction == "mean":
+            g = _mean_scale(g, ctx.denominator)
         return local * g, None, None, None
 
 
@@ -164,13 +169,8 @@ class NllLoss(Function):
     def backward(ctx: Context, g: Tensor) -> tuple[Any, ...]:
         if ctx.reduction == "none":
             return g.reshape((-1, 1)) * (-ctx.a), None, None, None
-        if ctx.reduction == "mean":  # no targets (N = 0, or all ignored): zero gradient, as in PyTorch
-            d = ctx.denominator
-            if is_gpu_array(d):  # bool(d) would wait for the GPU: the same choice made on the device
-                xp = array_module(d)
-                g = g * xp.where(d != 0, 1 / xp.where(d != 0, d, 1), 0).astype(g.dtype)
-            else:
-                g = g / d if d else g * 0
+        if ctx.reduction == "mean":
+            g = _mean_scale(g, ctx.denominator)
         return g * (-ctx.a), None, None, None
 
 
