@@ -21,7 +21,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import numpy as np
@@ -31,14 +31,21 @@ from .kernels import _threads as _kernel_threads
 
 __all__ = [
     "array_module", "blas_threads", "clear_scratch", "get_num_threads", "is_gpu_array", "keep_freed_memory",
-    "matmul", "num_threads", "over_batch", "scratch", "set_num_threads",
+    "malloc_environment", "matmul", "num_threads", "over_batch", "scratch", "set_num_threads",
 ]
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_MMAP_MAX = -1, -3, -4  # glibc's mallopt parameters (malloc.h)
 _MMAP_THRESHOLD_MAX = 32 << 20  # glibc refuses more on 64-bit
+KEEP_FREED_BYTES = 1 << 30
 
 
-def keep_freed_memory(keep_bytes: int = 1 << 30) -> bool:
+def malloc_environment(keep_bytes: int = KEEP_FREED_BYTES) -> dict[str, str]:
+    """:func:`keep_freed_memory`'s settings as glibc's environment variables, for a child process."""
+    return {"MALLOC_MMAP_THRESHOLD_": str(_MMAP_THRESHOLD_MAX), "MALLOC_MMAP_MAX_": "0",
+            "MALLOC_TRIM_THRESHOLD_": str(int(min(keep_bytes, 2**31 - 1)))}
+
+
+def keep_freed_memory(keep_bytes: int = KEEP_FREED_BYTES) -> bool:
     """Make glibc serve arrays from its heap (not a fresh mmap each) and keep up to ``keep_bytes`` of freed
     memory, so that the next training step reuses pages instead of faulting in fresh zeroed ones (a
     process-wide setting, like running under jemalloc; returns False where it does not apply: not glibc, or
@@ -196,10 +203,7 @@ def over_batch(
     if inline or (like is not None and is_gpu_array(like)):
         kernel(0, n)
         return
-    restore = blas_threads() if blas else None
-    if restore is not None and restore != 1:
-        _set_blas_threads_quickly(1)
-    try:
+    with _single_threaded_blas(like) if blas else nullcontext():
         if parts <= 1:
             kernel(0, n)
             return
@@ -208,9 +212,6 @@ def over_batch(
         kernel(bounds[0], bounds[1])  # the calling thread takes the first slice
         for future in futures:
             future.result()
-    finally:
-        if restore is not None and restore != 1:
-            _set_blas_threads_quickly(restore)
 
 
 MIN_MATMUL_ELEMENTS = 1 << 21
@@ -244,7 +245,9 @@ def _columns(a: Any, b: Any, out: Any, lo: int, hi: int) -> None:
 
 @contextmanager
 def _single_threaded_blas(like: Any) -> Iterator[None]:
-    restore = None if is_gpu_array(like) else blas_threads()
+    """BLAS at one thread per call for the block, then the setting back (nothing to do for GPU arrays, inside the
+    pool's threads, whose caller already set it, or when BLAS already runs one thread)."""
+    restore = None if like is not None and is_gpu_array(like) else blas_threads()
     if restore is not None and restore != 1 and not threading.current_thread().name.startswith("tapegrad"):
         _set_blas_threads_quickly(1)
         try:

@@ -12,10 +12,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tapegrad.autograd.runtime import malloc_environment
+
 BATCH, SIZE = 16, 224
 ROOT = Path(__file__).resolve().parent.parent
 
-ALLOCATOR = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
+ALLOCATOR = malloc_environment()
 """Both children get the allocator settings of ``tapegrad.autograd.runtime.keep_freed_memory`` (which the
 command line and the timed benchmarks apply), through glibc's environment variables, so the framework measured
 runs as it does in the timings and neither child imports the other framework."""
