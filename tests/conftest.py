@@ -79,3 +79,17 @@ def no_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(backend, "_cupy", None)
     monkeypatch.setattr(backend, "_cupy_checked", True)
     monkeypatch.setattr(backend, "_default_device", "cpu")
+
+
+@pytest.fixture
+def world_of_one(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201 - a generator fixture
+    """A process group of this process alone, as in a run not started by mpiexec (the launchers' variables
+    removed), destroyed afterwards (tests/distributed and tests/nn/parallel use it)."""
+    import tapegrad.distributed as dist
+
+    for name in ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMIX_SIZE",
+                 "MPI_LOCALNRANKS"):
+        monkeypatch.delenv(name, raising=False)
+    dist.init_process_group()
+    yield
+    dist.destroy_process_group()

@@ -18,16 +18,6 @@ def test_all_reduce_broadcast_all_gather_on_tensors_and_arrays(tmp_path, world):
     assert (tmp_path / "collectives.ok").read_text() == "ok"
 
 
-@pytest.fixture
-def world_of_one(monkeypatch):
-    for name in ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMIX_SIZE",
-                 "MPI_LOCALNRANKS"):
-        monkeypatch.delenv(name, raising=False)
-    dist.init_process_group()
-    yield
-    dist.destroy_process_group()
-
-
 def test_a_process_not_started_by_mpiexec_is_a_world_of_one(world_of_one):
     assert dist.is_initialized() and dist.get_rank() == 0 and dist.get_world_size() == 1
     x = Tensor(np.arange(4.0))

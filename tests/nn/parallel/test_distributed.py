@@ -12,16 +12,6 @@ from tapegrad import nn
 from tests.distributed import cases
 
 
-@pytest.fixture
-def world_of_one(monkeypatch):
-    for name in ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMIX_SIZE",
-                 "MPI_LOCALNRANKS"):
-        monkeypatch.delenv(name, raising=False)
-    dist.init_process_group()
-    yield
-    dist.destroy_process_group()
-
-
 def batch(n: int = 6) -> tuple[Tensor, Tensor]:
     x, y = cases.arrays(n)
     return Tensor(x), Tensor(y)
