@@ -29,9 +29,10 @@ import operator
 from collections.abc import Iterator
 from typing import Any
 
+from tapegrad.autograd.kernels import wide_output
 from tapegrad.autograd.runtime import array_module, over_batch, scratch
 
-from .conv_wide import CHUNK_BYTES, output_rows, wide_bands, widen
+from .conv_wide import CHUNK_BYTES, wide_bands, wide_rows, widen
 from .geometry import Geometry
 from .im2col import fold_array, unfold_array
 
@@ -57,11 +58,7 @@ def conv2d_forward(x: Any, weight: Any, geo: Geometry, groups: int, bias: Any = 
                 width = cols.shape[-1]
                 product = scratch("out_wide", (stop - start, groups, o // groups, width), x.dtype, x)
                 xp.matmul(w3, cols.reshape(stop - start, groups, k, width), out=product)
-                rows = output_rows(product, geo, r1 - r0)
-                if b4 is None:
-                    out[start:stop, :, r0:r1] = rows
-                else:
-                    xp.add(rows, b4, out=out[start:stop, :, r0:r1])
+                wide_output(wide_rows(product, geo, r1 - r0), bias, out[start:stop, :, r0:r1])
             return
         for start, stop, cols in _chunks(n, c, x.dtype, x, geo, lo, hi):
             unfold_array(x[start:stop], geo, cols)

@@ -75,7 +75,8 @@ def widen(grad: Any, geo: Geometry, groups: int) -> Any:
     return out.reshape(nb, groups, o // groups, rows * wp)
 
 
-def output_rows(product: Any, geo: Geometry, rows: int) -> Any:
-    """The convolution's part of a wide product (nb, groups, O/groups, rows*Wp) -> (nb, O, rows, grid_w) view."""
+def wide_rows(product: Any, geo: Geometry, rows: int) -> Any:
+    """A wide product (nb, groups, O/groups, rows*Wp) as (nb, O, rows, Wp): its first grid_w columns are the
+    convolution's output (``kernels.wide_output`` copies them out)."""
     nb, groups, og, _ = product.shape
-    return product.reshape(nb, groups * og, rows, geo.w + 2 * geo.pw)[..., : geo.grid_w]
+    return product.reshape(nb, groups * og, rows, geo.w + 2 * geo.pw)
