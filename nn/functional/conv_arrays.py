@@ -29,7 +29,7 @@ import operator
 from collections.abc import Iterator
 from typing import Any
 
-from tapegrad.autograd.kernels import wide_output
+from tapegrad.autograd import kernels
 from tapegrad.autograd.runtime import array_module, over_batch, scratch
 
 from .conv_wide import CHUNK_BYTES, wide_bands, wide_rows, widen
@@ -58,7 +58,7 @@ def conv2d_forward(x: Any, weight: Any, geo: Geometry, groups: int, bias: Any = 
                 width = cols.shape[-1]
                 product = scratch("out_wide", (stop - start, groups, o // groups, width), x.dtype, x)
                 xp.matmul(w3, cols.reshape(stop - start, groups, k, width), out=product)
-                wide_output(wide_rows(product, geo, r1 - r0), bias, out[start:stop, :, r0:r1])
+                kernels.wide_output(wide_rows(product, geo, r1 - r0), bias, out[start:stop, :, r0:r1])
             return
         for start, stop, cols in _chunks(n, c, x.dtype, x, geo, lo, hi):
             unfold_array(x[start:stop], geo, cols)
@@ -161,9 +161,8 @@ def _input_gradient_stride1(w_t: Any, grad: Any, geo: Geometry, out: Any) -> Non
     c, h, w = out.shape[1:]
     hp, wp = h + 2 * geo.ph, w + 2 * geo.pw
     wide = geo.grid_h * wp
-    grad_wide = scratch("grad_wide", (nb, groups, og, geo.grid_h, wp), grad.dtype, grad)
-    grad_wide[..., geo.grid_w :] = 0
-    grad_wide[..., : geo.grid_w] = grad.reshape(nb, groups, og, geo.grid_h, geo.grid_w)
+    grad_wide = scratch("grad_wide", (nb, groups * og, geo.grid_h, wp), grad.dtype, grad)
+    kernels.widen(grad.reshape(nb, groups * og, geo.grid_h, geo.grid_w), grad_wide)
     cols = scratch("cols_wide", (nb, groups, w_t.shape[1], wide), grad.dtype, grad)
     xp.matmul(w_t, grad_wide.reshape(nb, groups, og, wide), out=cols)
     taps = cols.reshape(nb, c, geo.kh * geo.kw, wide)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from tapegrad.autograd import kernels
 from tapegrad.autograd.runtime import scratch
 
 from .geometry import Geometry
@@ -70,8 +71,7 @@ def widen(grad: Any, geo: Geometry, groups: int) -> Any:
     nb, o, rows, _ = grad.shape
     wp = geo.w + 2 * geo.pw
     out = scratch("grad_widened", (nb, o, rows, wp), grad.dtype, grad)
-    out[..., geo.grid_w :] = 0
-    out[..., : geo.grid_w] = grad
+    kernels.widen(grad, out)
     return out.reshape(nb, groups, o // groups, rows * wp)
 
 

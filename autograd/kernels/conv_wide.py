@@ -1,11 +1,13 @@
-"""The convolution's epilogue: a wide product's output columns, plus the bias, into the output, in one pass.
+"""The copies of the stride-1 convolution's "wide" layout: the output (plus the bias) out of a wide product, and a
+gradient widened with zeros into one.
 
 A stride-1 convolution multiplies the weights with "wide" columns (``nn/functional/conv_wide.py``) and gets
-rows of the padded width Wp, of which the first ``grid_w`` are the output.  NumPy adds the bias to that strided
-view with a broadcast over short rows, and that was most of the forward's epilogue: measured (2026-12-02,
-8 samples of 16x32x32 out of a 16x34 wide product, 1 thread) 130 µs through ``np.add(rows, bias, out=...)``,
-48 µs for the copy alone, 20 µs for this kernel (copy and add in one pass).  Serial: it runs on one chunk of
-samples inside a pool slice, which is already one thread's share.
+rows of the padded width Wp, of which the first ``grid_w`` are the output; its weight gradient multiplies the
+columns with the output gradient widened to Wp (zeros past ``grid_w``).  NumPy does both as strided copies of
+short rows, with a broadcast for the bias.  Measured (2026-12-02, 8 samples of 16x32x32 against a 16x32x34
+wide layout, 1 thread): ``np.add(rows, bias, out=...)`` 130 µs, the plain copy 48 µs, ``wide_output`` 20 µs;
+widening (zero the tail, copy the rows) 78 µs.  Serial: each runs on one chunk of samples inside a pool
+slice, which is already one thread's share.
 """
 
 from __future__ import annotations
@@ -54,4 +56,31 @@ def wide_output_compiled(product: Any, bias: Any, out: Any) -> None:
         _wide_output(product, np.ascontiguousarray(bias, dtype=product.dtype).reshape(-1), True, out)
 
 
+def widen_numpy(source: Any, out: Any) -> None:
+    """``out[..., :W] = source`` and zeros in ``out[..., W:]``: ``source`` is (N, O, rows, W), any strides, and
+    ``out`` (N, O, rows, Wp) with Wp >= W."""
+    width = source.shape[-1]
+    out[..., width:] = 0
+    out[..., :width] = source
+
+
+@jit(parallel=False)
+def _widen(source, out):  # noqa: ANN001, ANN202 - Numba
+    n, o, rows, width = source.shape
+    wide = out.shape[3]
+    for b in range(n):
+        for c in range(o):
+            for r in range(rows):
+                row, target = source[b, c, r], out[b, c, r]
+                for k in range(width):
+                    target[k] = row[k]
+                for k in range(width, wide):
+                    target[k] = 0
+
+
+def widen_compiled(source: Any, out: Any) -> None:
+    _widen(source, out)
+
+
 wide_output = kernel("wide_output", wide_output_numpy, wide_output_compiled, arrays=2)
+widen = kernel("widen", widen_numpy, widen_compiled, arrays=2)

@@ -1,4 +1,4 @@
-"""The convolution epilogue (wide product -> output, plus bias): compiled == NumPy reference, exactly."""
+"""The stride-1 convolution's wide-layout copies (output plus bias, widening): compiled == NumPy reference, exactly."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 from tapegrad.autograd import kernels
-from tapegrad.autograd.kernels import conv_epilogue
+from tapegrad.autograd.kernels import conv_wide
 
 from .strategies import DTYPES, float_arrays
 
@@ -22,8 +22,20 @@ def test_wide_output(data, n, o, rows, width, extra, dtype, with_bias, strided_o
         return np.full((n, o, rows + 2, width), 7, dtype)[:, :, 1:-1] if strided_out else np.full(shape, 7, dtype)
 
     compiled, reference, chosen = target(), target(), target()
-    conv_epilogue.wide_output_compiled(product, bias, compiled)
-    conv_epilogue.wide_output_numpy(product, bias, reference)
+    conv_wide.wide_output_compiled(product, bias, compiled)
+    conv_wide.wide_output_numpy(product, bias, reference)
     kernels.wide_output(product, bias, chosen)
+    np.testing.assert_array_equal(compiled, reference)
+    np.testing.assert_array_equal(chosen, reference)
+
+
+@given(st.data(), st.integers(1, 3), st.integers(1, 5), st.integers(1, 6), st.integers(1, 9), st.integers(0, 3),
+       st.sampled_from(DTYPES))
+def test_widen(data, n, o, rows, width, extra, dtype) -> None:  # noqa: ANN001
+    source = data.draw(float_arrays((n, o, rows, width), dtype))  # any layout, NaN/inf included
+    compiled, reference, chosen = (np.full((n, o, rows, width + extra), 7, dtype) for _ in range(3))
+    conv_wide.widen_compiled(source, compiled)
+    conv_wide.widen_numpy(source, reference)
+    kernels.widen(source, chosen)
     np.testing.assert_array_equal(compiled, reference)
     np.testing.assert_array_equal(chosen, reference)
