@@ -49,20 +49,12 @@ def wide_bands(x: Any, geo: Geometry, lo: int, hi: int) -> Iterator[tuple[int, i
         stop = min(hi, start + samples)
         nb = stop - start
         padded = scratch("x_padded", (nb, c, hp * wp + (geo.kw - 1) * geo.dw), x.dtype, x)
-        if geo.ph or geo.pw:
-            padded[...] = 0
-        else:
-            padded[:, :, hp * wp :] = 0  # the tail that the last taps' copies run into
-        plane = padded[:, :, : hp * wp].reshape(nb, c, hp, wp)
-        plane[:, :, geo.ph : geo.ph + h, geo.pw : geo.pw + w] = x[start:stop]
+        kernels.pad_planes(x[start:stop], padded, geo.ph, geo.pw)
         for r0 in range(0, geo.grid_h, band):
             r1 = min(geo.grid_h, r0 + band)
-            width = (r1 - r0) * wp
-            cols = scratch("x_cols_wide", (nb, c, taps, width), x.dtype, x)
-            for t in range(taps):
-                offset = (t // geo.kw) * geo.dh * wp + (t % geo.kw) * geo.dw + r0 * wp
-                cols[:, :, t] = padded[:, :, offset : offset + width]
-            yield start, stop, r0, r1, cols.reshape(nb, c * taps, width)
+            cols = scratch("x_cols_wide", (nb, c, taps, (r1 - r0) * wp), x.dtype, x)
+            kernels.wide_taps(padded, cols, geo.kw, geo.dh, geo.dw, wp, r0)
+            yield start, stop, r0, r1, cols.reshape(nb, c * taps, (r1 - r0) * wp)
 
 
 def widen(grad: Any, geo: Geometry, groups: int) -> Any:
