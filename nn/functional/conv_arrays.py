@@ -36,8 +36,11 @@ from .conv_wide import CHUNK_BYTES, wide_bands, wide_rows, widen
 from .geometry import Geometry
 from .im2col import fold_array, unfold_array
 
-MIN_COLUMNS_PER_THREAD = 1 << 21
-"""Column elements below which a convolution stays on one thread (a smaller hand-off was measured slower)."""
+MIN_COLUMNS_PER_THREAD = 1 << 18
+"""Column elements per pool thread below which a convolution stays on one thread.  It was 2^21 while NumPy built
+the columns (its copies hold the GIL, so two threads ran small convolutions no faster than one); with the
+compiled column kernels and the weight gradient through ``dot``, 2^18 made the 64x3x32x32 training step of the
+benchmark 36.5 -> 31.8 ms at 2 threads (in-process A/B, medians of 9 interleaved blocks; 2^16 gave 31.8)."""
 
 
 def conv2d_forward(x: Any, weight: Any, geo: Geometry, groups: int, bias: Any = None) -> Any:
@@ -113,7 +116,10 @@ def conv2d_weight_grad(grad: Any, x: Any, geo: Geometry, groups: int) -> Any:
     """Σₙ colsₙ(x) @ gradₙᵀ: (N, O, grid_h, grid_w) and (N, C, H, W) -> the (O, C/groups, kh, kw) weight gradient.
 
     Accumulated transposed, (K, O/groups) per group: in OpenBLAS that product runs faster than gradₙ @ colsₙᵀ
-    for the usual few-output-channels, many-pixels shapes.
+    for the usual few-output-channels, many-pixels shapes.  The stride-1 products go through ``dot``: ``matmul``
+    with the transposed gradient ran 0.85x as fast on two threads as on one (27x1088 by 1088x16, each thread its
+    own products), ``dot`` 1.28-1.84x; the 16x3x224x224 -> 16 weight gradient went 38.6 -> 22.2 ms at 2 threads
+    (in-process A/B, 2026-12-02).
     """
     xp = array_module(x)
     n, c = x.shape[:2]
@@ -130,7 +136,8 @@ def conv2d_weight_grad(grad: Any, x: Any, geo: Geometry, groups: int) -> Any:
                 cols4 = cols.reshape(stop - start, groups, k, cols.shape[-1])
                 grad_wide = widen(grad[start:stop, :, r0:r1], geo, groups)
                 for i in range(stop - start):
-                    xp.matmul(cols4[i], grad_wide[i].transpose(0, 2, 1), out=product)
+                    for gi in range(groups):  # dot, not matmul: see the docstring
+                        xp.dot(cols4[i, gi], grad_wide[i, gi].T, out=product[gi])
                     total += product
             partial[lo] = total
             return
