@@ -19,11 +19,11 @@ from .maxpool import max_pool, max_pool_gather, max_pool_scatter, max_unpool
 from .optim import adam_step, sgd_step
 from .softmax import cross_entropy, log_softmax
 from .unfold import col2im, im2col
-from .wide_columns import pad_planes, wide_taps
+from .wide_columns import pad_planes, wide_fold, wide_taps
 
 __all__ = [
     "KERNEL_SETS", "REGISTRY", "Kernel", "adam_step", "avg_pool", "avg_unpool", "batch_norm_backward",
     "batch_norm_forward", "cache_dir", "col2im", "cross_entropy", "get_kernels", "im2col",
     "log_softmax", "max_pool", "max_pool_gather", "max_pool_scatter", "max_unpool", "pad_planes", "relu_backward",
-    "relu_forward", "set_kernels", "sgd_step", "taps", "wide_output", "wide_taps", "widen",
+    "relu_forward", "set_kernels", "sgd_step", "taps", "wide_fold", "wide_output", "wide_taps", "widen",
 ]

@@ -1,5 +1,6 @@
-"""The stride-1 convolution's "wide" columns: images zero-padded into flat planes, and one contiguous copy of
-the plane per kernel tap (``nn/functional/conv_wide.py`` explains the layout).
+"""The stride-1 convolution's "wide" columns: images zero-padded into flat planes, one contiguous copy of the
+plane per kernel tap (``nn/functional/conv_wide.py`` explains the layout), and the adjoint of both, which sums
+the taps' columns back into an image (the input gradient's col2im).
 
 Why compiled: NumPy's copies hold the GIL, so the kernel pool's threads wait on each other while they build
 columns.  Measured (2026-12-02, a chunk of 8x3x32x32 with a 3x3 kernel: 940 KB of columns, 4000 chunks per
@@ -71,6 +72,45 @@ def _wide_taps(padded, cols, kw, dh, dw, wp, r0):  # noqa: ANN001, ANN202 - Numb
                     target[q] = source[q]
 
 
+def wide_fold_numpy(taps: Any, padded: Any, out: Any, kw: int, ph: int, pw: int, dh: int, dw: int) -> None:
+    """``out`` (N, C, H, W) = the sum of the taps' columns ``taps`` (N, C, kh*kw, grid_h*Wp) at their offsets in
+    the zero-padded flat planes ``padded`` (N, C, L; scratch, overwritten), cropped to the image."""
+    nb, c, h, w = out.shape
+    hp, wp = h + 2 * ph, w + 2 * pw
+    wide = taps.shape[3]
+    padded[...] = 0
+    for t in range(taps.shape[2]):
+        offset = (t // kw) * dh * wp + (t % kw) * dw
+        padded[:, :, offset : offset + wide] += taps[:, :, t]
+    out[...] = padded[:, :, : hp * wp].reshape(nb, c, hp, wp)[:, :, ph : ph + h, pw : pw + w]
+
+
+@jit(parallel=False)
+def _wide_fold(taps, padded, out, kw, ph, pw, dh, dw):  # noqa: ANN001, ANN202 - Numba
+    nb, c, h, w = out.shape
+    wp = w + 2 * pw
+    count, wide = taps.shape[2], taps.shape[3]
+    for b in range(nb):
+        for ch in range(c):
+            plane = padded[b, ch]
+            for q in range(plane.shape[0]):
+                plane[q] = 0
+            for t in range(count):
+                offset = (t // kw) * dh * wp + (t % kw) * dw
+                source, target = taps[b, ch, t], plane[offset : offset + wide]
+                for q in range(wide):
+                    target[q] += source[q]
+            for r in range(h):
+                start = (r + ph) * wp + pw
+                source, target = plane[start : start + w], out[b, ch, r]
+                for q in range(w):
+                    target[q] = source[q]
+
+
+def wide_fold_compiled(taps: Any, padded: Any, out: Any, kw: int, ph: int, pw: int, dh: int, dw: int) -> None:
+    _wide_fold(taps, padded, out, kw, ph, pw, dh, dw)
+
+
 def pad_planes_compiled(x: Any, padded: Any, ph: int, pw: int) -> None:
     _pad_planes(x, padded, ph, pw)
 
@@ -81,3 +121,4 @@ def wide_taps_compiled(padded: Any, cols: Any, kw: int, dh: int, dw: int, wp: in
 
 pad_planes = kernel("pad_planes", pad_planes_numpy, pad_planes_compiled, arrays=2)
 wide_taps = kernel("wide_taps", wide_taps_numpy, wide_taps_compiled, arrays=2)
+wide_fold = kernel("wide_fold", wide_fold_numpy, wide_fold_compiled, arrays=3)

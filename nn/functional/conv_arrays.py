@@ -174,11 +174,7 @@ def _input_gradient_stride1(w_t: Any, grad: Any, geo: Geometry, out: Any) -> Non
     xp.matmul(w_t, grad_wide.reshape(nb, groups, og, wide), out=cols)
     taps = cols.reshape(nb, c, geo.kh * geo.kw, wide)
     padded = scratch("padded", (nb, c, hp * wp + (geo.kw - 1) * geo.dw), grad.dtype, grad)
-    padded[...] = 0
-    for t in range(geo.kh * geo.kw):
-        offset = (t // geo.kw) * geo.dh * wp + (t % geo.kw) * geo.dw
-        padded[:, :, offset : offset + wide] += taps[:, :, t]
-    out[...] = padded[:, :, : hp * wp].reshape(nb, c, hp, wp)[:, :, geo.ph : geo.ph + h, geo.pw : geo.pw + w]
+    kernels.wide_fold(taps, padded, out, geo.kw, geo.ph, geo.pw, geo.dh, geo.dw)
 
 
 def _full_correlation(geo: Geometry) -> Geometry | None:

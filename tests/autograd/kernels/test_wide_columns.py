@@ -44,3 +44,19 @@ def test_pad_planes_and_wide_taps(data, geometry, n, c, dtype) -> None:  # noqa:
         copy(planes["numpy"], columns[name], kw, dh, dw, wp, r0)
     np.testing.assert_array_equal(columns["compiled"], columns["numpy"])
     np.testing.assert_array_equal(columns["chosen"], columns["numpy"])
+
+
+@given(st.data(), wide_geometries(), st.integers(1, 3), st.integers(1, 3), st.sampled_from(DTYPES))
+def test_wide_fold(data, geometry, n, c, dtype) -> None:  # noqa: ANN001
+    h, w, ph, pw, kh, kw, dh, dw, _, _ = geometry
+    hp, wp = h + 2 * ph, w + 2 * pw
+    grid_h = hp - dh * (kh - 1)
+    taps = data.draw(float_arrays((n, c, kh * kw, grid_h * wp), dtype))  # any layout, NaN/inf included
+    outs = {}
+    for name, fold in (("compiled", wide_columns.wide_fold_compiled), ("numpy", wide_columns.wide_fold_numpy),
+                       ("chosen", kernels.wide_fold)):
+        padded = np.full((n, c, hp * wp + (kw - 1) * dw), 7, dtype)  # stale scratch
+        outs[name] = np.full((n, c, h, w), 7, dtype)
+        fold(taps, padded, outs[name], kw, ph, pw, dh, dw)
+    np.testing.assert_array_equal(outs["compiled"], outs["numpy"])  # the same order of adds: bit-identical
+    np.testing.assert_array_equal(outs["chosen"], outs["numpy"])
