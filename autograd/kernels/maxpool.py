@@ -300,6 +300,34 @@ def _max_pool_scatter(values, codes, out, rows, cols, sh, sw, ph, pw):  # noqa: 
 
 
 @jit()
+def _max_pool_scatter_2x2(values, codes, out, zero):  # noqa: ANN001, ANN202 - Numba
+    """2x2 windows at stride 2 without padding (they tile the input): a pair of output rows is zeroed and
+    gets its values stored at the switches while it is in cache, without the general kernel's bounds tests
+    (16x16x224x224, 2 threads: 11.5 -> 5.9 ms).  A select per tap for the four positions was slower than the
+    general kernel (14.1 ms: stride-2 stores).  ``0 + value`` as in the general kernel: the same bits (a -0.0
+    value lands as +0.0); ``zero`` is 0 of the values' dtype (a float literal would make the sum float64)."""
+    n, c, h, w = out.shape
+    ho, wo = values.shape[2], values.shape[3]
+    for p in prange(n * c):
+        b, ch = p // c, p % c
+        plane = out[b, ch]
+        for oh in range(ho):
+            value, code = values[b, ch, oh], codes[b, ch, oh]
+            pair = plane[2 * oh : 2 * oh + 2]
+            top, bottom = pair[0], pair[1]
+            for iw in range(w):
+                top[iw] = 0
+                bottom[iw] = 0
+            for ow in range(wo):
+                k = code[ow]
+                pair[k >> 1, 2 * ow + (k & 1)] = value[ow] + zero
+        for ih in range(2 * ho, h):  # the row past the last window (odd heights)
+            row = plane[ih]
+            for iw in range(w):
+                row[iw] = 0
+
+
+@jit()
 def _max_pool_gather(grad, codes, out, kh, kw, sh, sw, ph, pw, dh, dw):  # noqa: ANN001, ANN202 - Numba
     n, c, h, w = grad.shape
     ho, wo = out.shape[2], out.shape[3]
@@ -356,6 +384,9 @@ def max_pool_scatter_compiled(values: Any, codes: Any, g: Any) -> Any:
     n, c = values.shape[:2]
     kh, kw, sh, sw, ph, pw, dh, dw = _geo(g)
     out = np.empty((n, c, g[8], g[9]), dtype=values.dtype)
+    if (kh, kw, sh, sw, ph, pw, dh, dw) == (2, 2, 2, 2, 0, 0, 1, 1) and _inside(g):
+        _max_pool_scatter_2x2(values, codes, out, values.dtype.type(0))
+        return out
     taps_ = np.arange(kh * kw, dtype=np.int64)
     _max_pool_scatter(values, codes, out, taps_ // kw * dh, taps_ % kw * dw, sh, sw, ph, pw)
     return out

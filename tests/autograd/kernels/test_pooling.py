@@ -83,6 +83,17 @@ def test_unrolled_windows_equal_the_reference(data, k, sh, sw, dh, dw, dtype, ti
                 maxpool.max_pool_scatter_numpy(values, ref_codes, g))
 
 
+@given(st.data(), st.integers(2, 11), st.integers(2, 11), st.sampled_from(DTYPES), st.booleans())
+def test_tiling_2x2_scatter_equals_the_reference(data, h, w, dtype, special) -> None:  # noqa: ANN001
+    """2x2 windows at stride 2 (the one-pass scatter), odd sizes included: the rows and columns past the last
+    window are zeros."""
+    g = (2, 2, 2, 2, 0, 0, 1, 1, h, w, h // 2, w // 2)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    codes = rng.integers(0, 4, size=(2, 3, h // 2, w // 2)).astype(np.uint8)
+    values = data.draw(float_arrays(codes.shape, dtype, special=special))
+    assert_same(maxpool.max_pool_scatter_compiled(values, codes, g), maxpool.max_pool_scatter_numpy(values, codes, g))
+
+
 def test_nan_after_the_maximum_keeps_the_switch_in_the_unrolled_kernel() -> None:
     """A NaN later in the window: the output is NaN and the switch stays on the larger value before it."""
     x = np.array([[[[1.0, 5.0], [np.nan, 9.0]]]], dtype=np.float32)
