@@ -132,13 +132,12 @@ def conv2d_weight_grad(grad: Any, x: Any, geo: Geometry, groups: int) -> Any:
         total = xp.zeros((groups, k, o // groups), dtype=x.dtype)
         product = xp.empty_like(total)
         if geo.sh == geo.sw == 1:
-            for start, stop, r0, r1, cols in wide_bands(x, geo, lo, hi):
-                cols4 = cols.reshape(stop - start, groups, k, cols.shape[-1])
+            for start, stop, r0, r1, cols in wide_bands(x, geo, lo, hi, side_by_side=True):
+                cols3 = cols.reshape(groups, k, -1)
                 grad_wide = widen(grad[start:stop, :, r0:r1], geo, groups)
-                for i in range(stop - start):
-                    for gi in range(groups):  # dot, not matmul: see the docstring
-                        xp.dot(cols4[i, gi], grad_wide[i, gi].T, out=product[gi])
-                    total += product
+                for gi in range(groups):  # dot, not matmul: see the docstring
+                    xp.dot(cols3[gi], grad_wide[gi].T, out=product[gi])
+                total += product
             partial[lo] = total
             return
         for start, stop, cols in _chunks(n, c, x.dtype, x, geo, lo, hi):
