@@ -116,7 +116,7 @@ def conv2d_weight_grad(grad: Any, x: Any, geo: Geometry, groups: int) -> Any:
     """Σₙ colsₙ(x) @ gradₙᵀ: (N, O, grid_h, grid_w) and (N, C, H, W) -> the (O, C/groups, kh, kw) weight gradient.
 
     Accumulated transposed, (K, O/groups) per group: in OpenBLAS that product runs faster than gradₙ @ colsₙᵀ
-    for the usual few-output-channels, many-pixels shapes.  The stride-1 products go through ``dot``: ``matmul``
+    for the usual few-output-channels, many-pixels shapes.  The products go through ``dot``: ``matmul``
     with the transposed gradient ran 0.85x as fast on two threads as on one (27x1088 by 1088x16, each thread its
     own products), ``dot`` 1.28-1.84x; the 16x3x224x224 -> 16 weight gradient went 38.6 -> 22.2 ms at 2 threads
     (in-process A/B, 2026-12-02).
@@ -144,7 +144,8 @@ def conv2d_weight_grad(grad: Any, x: Any, geo: Geometry, groups: int) -> Any:
             unfold_array(x[start:stop], geo, cols)
             cols4 = cols.reshape(stop - start, groups, k, spatial)
             for i in range(start, stop):
-                xp.matmul(cols4[i - start], grad4[i].transpose(0, 2, 1), out=product)
+                for gi in range(groups):  # dot, not matmul: see the docstring
+                    xp.dot(cols4[i - start, gi], grad4[i, gi].T, out=product[gi])
                 total += product
         partial[lo] = total
 
