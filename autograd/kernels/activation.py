@@ -16,8 +16,6 @@ import numpy as np
 from ._compile import jit
 from ._dispatch import kernel
 
-prange = range  # numba.prange once compiled (see _compile.jit)
-
 
 def relu_forward_numpy(x: Any) -> Any:
     """max(x, 0), NaN kept."""
@@ -31,16 +29,16 @@ def relu_backward_numpy(g: Any, out: Any) -> Any:
     return g * (out > 0).astype(g.dtype)
 
 
-@jit()
+@jit(parallel=False)
 def _relu_forward(x, out):  # noqa: ANN001, ANN202 - Numba
-    for k in prange(x.size):
+    for k in range(x.size):
         v = x[k]
         out[k] = v if (v > 0 or v != v) else 0
 
 
-@jit()
+@jit(parallel=False)
 def _relu_backward(g, out, grad):  # noqa: ANN001, ANN202 - Numba
-    for k in prange(g.size):
+    for k in range(g.size):
         grad[k] = g[k] * (1 if out[k] > 0 else 0)
 
 
@@ -48,15 +46,25 @@ def _flat(a: Any) -> Any:
     return a.reshape(-1) if a.flags.c_contiguous else np.ascontiguousarray(a).reshape(-1)
 
 
+def _in_slices(size: int, kernel: Any) -> None:
+    """``kernel(lo, hi)`` over contiguous slices of the flat arrays, on the runtime's pool: the kernels are
+    compiled serial (a parallel compilation is 3x a serial one on the first run's cold cache)."""
+    from ..runtime import over_batch
+
+    over_batch(size, size, kernel)
+
+
 def relu_forward_compiled(x: Any) -> Any:
     out = np.empty(x.shape, dtype=x.dtype)
-    _relu_forward(_flat(x), out.reshape(-1))
+    source, target = _flat(x), out.reshape(-1)
+    _in_slices(source.size, lambda lo, hi: _relu_forward(source[lo:hi], target[lo:hi]))
     return out
 
 
 def relu_backward_compiled(g: Any, out: Any) -> Any:
     grad = np.empty(g.shape, dtype=g.dtype)
-    _relu_backward(_flat(g), _flat(out.astype(g.dtype, copy=False)), grad.reshape(-1))
+    upstream, kept, target = _flat(g), _flat(out.astype(g.dtype, copy=False)), grad.reshape(-1)
+    _in_slices(target.size, lambda lo, hi: _relu_backward(upstream[lo:hi], kept[lo:hi], target[lo:hi]))
     return grad
 
 

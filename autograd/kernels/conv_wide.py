@@ -56,30 +56,33 @@ def wide_output_compiled(product: Any, bias: Any, out: Any) -> None:
         _wide_output(product, np.ascontiguousarray(bias, dtype=product.dtype).reshape(-1), True, out)
 
 
-def widen_numpy(source: Any, out: Any) -> None:
+def widen_numpy(source: Any, out: Any, side_by_side: bool = False) -> None:
     """``out[..., :W] = source`` and zeros in ``out[..., W:]``: ``source`` is (N, O, rows, W), any strides, and
-    ``out`` (N, O, rows, Wp) with Wp >= W."""
+    ``out`` (N, O, rows, Wp) with Wp >= W, or (O, N, rows, Wp) when ``side_by_side`` (the weight gradient's
+    layout: the samples of a chunk next to each other)."""
+    target = out.transpose(1, 0, 2, 3) if side_by_side else out
     width = source.shape[-1]
-    out[..., width:] = 0
-    out[..., :width] = source
+    target[..., width:] = 0
+    target[..., :width] = source
 
 
 @jit(parallel=False)
-def _widen(source, out):  # noqa: ANN001, ANN202 - Numba
+def _widen(source, out, side_by_side):  # noqa: ANN001, ANN202 - Numba
     n, o, rows, width = source.shape
     wide = out.shape[3]
     for b in range(n):
         for c in range(o):
             for r in range(rows):
-                row, target = source[b, c, r], out[b, c, r]
+                row = source[b, c, r]
+                target = out[c, b, r] if side_by_side else out[b, c, r]
                 for k in range(width):
                     target[k] = row[k]
                 for k in range(width, wide):
                     target[k] = 0
 
 
-def widen_compiled(source: Any, out: Any) -> None:
-    _widen(source, out)
+def widen_compiled(source: Any, out: Any, side_by_side: bool = False) -> None:
+    _widen(source, out, bool(side_by_side))
 
 
 wide_output = kernel("wide_output", wide_output_numpy, wide_output_compiled, arrays=2)

@@ -206,7 +206,7 @@ def _max_pool(x, out, codes, kh, kw, sh, sw, ph, pw, dh, dw):  # noqa: ANN001, A
                 codes[b, ch, oh, ow] = max(code, 0)
 
 
-@jit()
+@jit(parallel=False)
 def _max_pool_2x2(x, out, codes):  # noqa: ANN001, ANN202 - Numba
     """2x2 windows at stride 2, all inside the input: the taps unrolled, selects instead of branches, so LLVM
     vectorises along the row (a loop over runtime kh, kw compiled to branches that mispredict on random data:
@@ -216,7 +216,7 @@ def _max_pool_2x2(x, out, codes):  # noqa: ANN001, ANN202 - Numba
     n, c = x.shape[0], x.shape[1]
     ho, wo = out.shape[2], out.shape[3]
     nan = 0
-    for p in prange(n * c):
+    for p in range(n * c):
         b, ch = p // c, p % c
         bad = 0
         for oh in range(ho):
@@ -239,13 +239,13 @@ def _max_pool_2x2(x, out, codes):  # noqa: ANN001, ANN202 - Numba
     return nan
 
 
-@jit()
+@jit(parallel=False)
 def _max_pool_3x3(x, out, codes):  # noqa: ANN001, ANN202 - Numba
     """3x3 windows at stride 2 (the overlapping pool), all inside the input: as ``_max_pool_2x2``."""
     n, c = x.shape[0], x.shape[1]
     ho, wo = out.shape[2], out.shape[3]
     nan = 0
-    for p in prange(n * c):
+    for p in range(n * c):
         b, ch = p // c, p % c
         bad = 0
         for oh in range(ho):
@@ -301,7 +301,7 @@ def _max_pool_scatter(values, codes, out, rows, cols, sh, sw, ph, pw):  # noqa: 
                     plane[ih, iw] += value[ow]
 
 
-@jit()
+@jit(parallel=False)
 def _max_pool_scatter_2x2(values, codes, out, zero):  # noqa: ANN001, ANN202 - Numba
     """2x2 windows at stride 2 without padding (they tile the input): a pair of output rows is zeroed and
     gets its values stored at the switches while it is in cache, without the general kernel's bounds tests
@@ -310,7 +310,7 @@ def _max_pool_scatter_2x2(values, codes, out, zero):  # noqa: ANN001, ANN202 - N
     value lands as +0.0); ``zero`` is 0 of the values' dtype (a float literal would make the sum float64)."""
     n, c, h, w = out.shape
     ho, wo = values.shape[2], values.shape[3]
-    for p in prange(n * c):
+    for p in range(n * c):
         b, ch = p // c, p % c
         plane = out[b, ch]
         for oh in range(ho):
@@ -371,13 +371,25 @@ def _inside_geo(g: Any) -> tuple[int, ...]:
     return kh, kw, sh, sw, dh, dw
 
 
+def _over_samples(n: int, elements: int, kernel: Any) -> None:
+    """``kernel(lo, hi)`` over slices of the batch on the runtime's pool.  The unrolled kernels are compiled
+    serial and split this way rather than with ``prange``: a parallel compilation of them took 1.7-2.2 s on a
+    cold cache against 0.6 s serial, and the demo's first run paid it for both (its compile then passed 10 s)."""
+    from ..runtime import over_batch
+
+    over_batch(n, elements, kernel)
+
+
 def max_pool_compiled(x: Any, g: Any, switches: bool = True) -> tuple[Any, Any]:
     n, c = x.shape[:2]
     out = np.empty((n, c, g[10], g[11]), dtype=x.dtype)
     codes = np.empty((n, c, g[10], g[11]), dtype=code_dtype(g))
     kh, kw, sh, sw, dh, dw = _inside_geo(g)
     fast = None if (sh, sw, dh, dw) != (2, 2, 1, 1) else {(2, 2): _max_pool_2x2, (3, 3): _max_pool_3x3}.get((kh, kw))
-    if fast is None or not _inside(g) or fast(x, out, codes) != 0:
+    nan: list[int] = []  # NaN counts of the slices (list.append is atomic across the pool's threads)
+    if fast is not None and _inside(g):
+        _over_samples(n, x.size, lambda lo, hi: nan.append(fast(x[lo:hi], out[lo:hi], codes[lo:hi])))
+    if fast is None or not _inside(g) or sum(nan) != 0:
         _max_pool(x, out, codes, *_geo(g))  # any window shape, padding, and NaN's rule
     return out, codes
 
@@ -387,7 +399,8 @@ def max_pool_scatter_compiled(values: Any, codes: Any, g: Any) -> Any:
     kh, kw, sh, sw, ph, pw, dh, dw = _geo(g)
     out = np.empty((n, c, g[8], g[9]), dtype=values.dtype)
     if (kh, kw, sh, sw, ph, pw, dh, dw) == (2, 2, 2, 2, 0, 0, 1, 1) and _inside(g):
-        _max_pool_scatter_2x2(values, codes, out, values.dtype.type(0))
+        zero = values.dtype.type(0)
+        _over_samples(n, out.size, lambda lo, hi: _max_pool_scatter_2x2(values[lo:hi], codes[lo:hi], out[lo:hi], zero))
         return out
     taps_ = np.arange(kh * kw, dtype=np.int64)
     _max_pool_scatter(values, codes, out, taps_ // kw * dh, taps_ % kw * dw, sh, sw, ph, pw)

@@ -58,18 +58,14 @@ def wide_bands(
         stop = min(hi, start + samples)
         nb = stop - start
         padded = scratch("x_padded", (nb, c, hp * wp + (geo.kw - 1) * geo.dw), x.dtype, x)
-        kernels.pad_planes(x[start:stop], padded, geo.ph, geo.pw)
         for r0 in range(0, geo.grid_h, band):
             r1 = min(geo.grid_h, r0 + band)
             width = (r1 - r0) * wp
-            if side_by_side:
-                cols = scratch("x_cols_wide", (c, taps, nb, width), x.dtype, x)
-                kernels.wide_taps(padded, cols.transpose(2, 0, 1, 3), geo.kw, geo.dh, geo.dw, wp, r0)
-                yield start, stop, r0, r1, cols.reshape(c * taps, nb, width)
-            else:
-                cols = scratch("x_cols_wide", (nb, c, taps, width), x.dtype, x)
-                kernels.wide_taps(padded, cols, geo.kw, geo.dh, geo.dw, wp, r0)
-                yield start, stop, r0, r1, cols.reshape(nb, c * taps, width)
+            shape = (c, taps, nb, width) if side_by_side else (nb, c, taps, width)
+            cols = scratch("x_cols_wide", shape, x.dtype, x)
+            kernels.wide_columns(x[start:stop], padded, cols, geo.ph, geo.pw, geo.kw, geo.dh, geo.dw, r0,
+                                 r0 == 0, side_by_side)
+            yield start, stop, r0, r1, cols.reshape((c * taps, nb, width) if side_by_side else (nb, c * taps, width))
 
 
 def widen(grad: Any, geo: Geometry, groups: int) -> Any:
@@ -78,7 +74,7 @@ def widen(grad: Any, geo: Geometry, groups: int) -> Any:
     add nothing)."""
     nb, o, rows, _ = grad.shape
     out = scratch("grad_widened", (o, nb, rows, geo.w + 2 * geo.pw), grad.dtype, grad)
-    kernels.widen(grad, out.transpose(1, 0, 2, 3))
+    kernels.widen(grad, out, True)
     return out.reshape(groups, o // groups, -1)
 
 

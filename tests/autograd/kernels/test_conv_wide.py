@@ -30,12 +30,13 @@ def test_wide_output(data, n, o, rows, width, extra, dtype, with_bias, strided_o
 
 
 @given(st.data(), st.integers(1, 3), st.integers(1, 5), st.integers(1, 6), st.integers(1, 9), st.integers(0, 3),
-       st.sampled_from(DTYPES))
-def test_widen(data, n, o, rows, width, extra, dtype) -> None:  # noqa: ANN001
+       st.sampled_from(DTYPES), st.booleans())
+def test_widen(data, n, o, rows, width, extra, dtype, side_by_side) -> None:  # noqa: ANN001
     source = data.draw(float_arrays((n, o, rows, width), dtype))  # any layout, NaN/inf included
-    compiled, reference, chosen = (np.full((n, o, rows, width + extra), 7, dtype) for _ in range(3))
-    conv_wide.widen_compiled(source, compiled)
-    conv_wide.widen_numpy(source, reference)
-    kernels.widen(source, chosen)
+    shape = (o, n, rows, width + extra) if side_by_side else (n, o, rows, width + extra)
+    compiled, reference, chosen = (np.full(shape, 7, dtype) for _ in range(3))
+    conv_wide.widen_compiled(source, compiled, side_by_side)
+    conv_wide.widen_numpy(source, reference, side_by_side)
+    kernels.widen(source, chosen, side_by_side)
     np.testing.assert_array_equal(compiled, reference)
     np.testing.assert_array_equal(chosen, reference)

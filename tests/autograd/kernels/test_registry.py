@@ -74,20 +74,22 @@ def test_compiled_kernels_follow_the_thread_budget() -> None:
     import numba
 
     previous = runtime.get_num_threads()
+    x, g = np.ones((1, 1, 4, 4), np.float32), (2, 2, 2, 2, 0, 0, 1, 1, 4, 4, 2, 2)  # avg_pool: a parallel kernel
     with runtime.num_threads(1):
-        kernels.relu_forward(np.ones(4, np.float32))
+        kernels.avg_pool(x, g, 0.25)
         assert numba.get_num_threads() == 1
-    kernels.relu_forward(np.ones(4, np.float32))
+    kernels.avg_pool(x, g, 0.25)
     assert numba.get_num_threads() == min(previous, numba.config.NUMBA_NUM_THREADS)
 
 
 def test_small_arrays_run_the_serial_twin_and_agree(monkeypatch: pytest.MonkeyPatch) -> None:
     """Below PARALLEL_MIN_ELEMENTS a parallel kernel runs its serial compilation; both give the reference."""
-    from tapegrad.autograd.kernels import _compile, activation
+    from tapegrad.autograd.kernels import _compile, avgpool
 
-    x = np.linspace(-2, 2, 64, dtype=np.float32).reshape(8, 8)
-    parallel = activation.relu_forward_compiled(x)
+    x = np.linspace(-2, 2, 64, dtype=np.float32).reshape(1, 1, 8, 8)
+    g = (2, 2, 2, 2, 0, 0, 1, 1, 8, 8, 4, 4)
+    parallel = avgpool.avg_pool_compiled(x, g, 0.25)
     monkeypatch.setattr(_compile, "PARALLEL_MIN_ELEMENTS", 1 << 30)
-    serial = activation.relu_forward_compiled(x)
-    np.testing.assert_array_equal(serial, activation.relu_forward_numpy(x))
+    serial = avgpool.avg_pool_compiled(x, g, 0.25)
+    np.testing.assert_array_equal(serial, avgpool.avg_pool_numpy(x, g, 0.25))
     np.testing.assert_array_equal(parallel, serial)

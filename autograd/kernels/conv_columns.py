@@ -7,7 +7,9 @@ columns.  Measured (2026-12-02, a chunk of 8x3x32x32 with a 3x3 kernel: 940 KB o
 thread): NumPy's zero + plane copy + nine tap copies 62-81 µs per chunk on one thread and 94-96 µs on two
 (threads slow each other down), these kernels 40 µs on one thread and 25 µs on two.  The loops copy between
 one-dimensional views with a plain index, which LLVM vectorises; indexing the flat plane at ``offset + q``
-instead ran 4x slower (163-204 µs per chunk).  Serial: each call is one pool thread's chunk.
+instead ran 4x slower (163-204 µs per chunk).  Serial: each call is one pool thread's chunk.  Padding and
+taps are one kernel with flags (not two, nor one per layout): each compiled signature costs 0.4-0.8 s on a
+cold cache, and the demo's first run compiled nine of them for the convolution alone.
 """
 
 from __future__ import annotations
@@ -18,56 +20,53 @@ from ._compile import jit
 from ._dispatch import kernel
 
 
-def pad_planes_numpy(x: Any, padded: Any, ph: int, pw: int) -> None:
-    """Write (N, C, H, W) ``x`` (any strides) zero-padded by ``ph``/``pw`` into the flat planes ``padded``,
-    (N, C, L) with L >= (H + 2ph) * (W + 2pw); everything past the padded plane is zeroed too (the last taps'
-    copies run into it)."""
+def wide_columns_numpy(x: Any, padded: Any, cols: Any, ph: int, pw: int, kw: int, dh: int, dw: int, r0: int,
+                       pad: bool = True, side_by_side: bool = False) -> None:
+    """The wide columns of (N, C, H, W) ``x`` (any strides) for output rows from ``r0``.
+
+    ``pad``: first write ``x`` zero-padded by ``ph``/``pw`` into the flat planes ``padded`` (N, C, L), with
+    L >= (H + 2ph) * Wp and everything past the padded plane zeroed (the last taps' copies run into it); a
+    later band of the same samples passes False and reuses them.  Then tap t's row of columns is the flat plane
+    from the tap's offset: ``cols`` is (N, C, kh*kw, width), or (C, kh*kw, N, width) when ``side_by_side``."""
     nb, c, h, w = x.shape
     hp, wp = h + 2 * ph, w + 2 * pw
-    padded[...] = 0
-    padded[:, :, : hp * wp].reshape(nb, c, hp, wp)[:, :, ph : ph + h, pw : pw + w] = x
-
-
-def wide_taps_numpy(padded: Any, cols: Any, kw: int, dh: int, dw: int, wp: int, r0: int) -> None:
-    """``cols[:, :, t]`` = the flat planes from tap t's offset, for output rows from ``r0``: ``padded`` is
-    (N, C, L) of rows ``wp`` long, ``cols`` (N, C, kh*kw, width)."""
-    width = cols.shape[3]
-    for t in range(cols.shape[2]):
+    if pad:
+        padded[...] = 0
+        padded[:, :, : hp * wp].reshape(nb, c, hp, wp)[:, :, ph : ph + h, pw : pw + w] = x
+    target = cols.transpose(2, 0, 1, 3) if side_by_side else cols
+    width = target.shape[3]
+    for t in range(target.shape[2]):
         offset = (t // kw) * dh * wp + (t % kw) * dw + r0 * wp
-        cols[:, :, t] = padded[:, :, offset : offset + width]
+        target[:, :, t] = padded[:, :, offset : offset + width]
 
 
 @jit(parallel=False)
-def _pad_planes(x, padded, ph, pw):  # noqa: ANN001, ANN202 - Numba
+def _wide_columns(x, padded, cols, ph, pw, kw, dh, dw, r0, pad, side_by_side):  # noqa: ANN001, ANN202 - Numba
     nb, c, h, w = x.shape
     wp = w + 2 * pw
+    taps, width = (cols.shape[1], cols.shape[3]) if side_by_side else (cols.shape[2], cols.shape[3])
     for b in range(nb):
         for ch in range(c):
             plane = padded[b, ch]
-            top = plane[: ph * wp + pw]
-            for q in range(top.shape[0]):
-                top[q] = 0
-            for r in range(h):
-                start = (r + ph) * wp + pw
-                source, target = x[b, ch, r], plane[start : start + w]
-                for q in range(w):
-                    target[q] = source[q]
-                gap = plane[start + w : start + w + 2 * pw]  # this row's right and the next row's left padding
-                for q in range(gap.shape[0]):
-                    gap[q] = 0
-            rest = plane[(h + ph) * wp + pw :]
-            for q in range(rest.shape[0]):
-                rest[q] = 0
-
-
-@jit(parallel=False)
-def _wide_taps(padded, cols, kw, dh, dw, wp, r0):  # noqa: ANN001, ANN202 - Numba
-    nb, c, taps, width = cols.shape
-    for b in range(nb):
-        for ch in range(c):
+            if pad:
+                top = plane[: ph * wp + pw]
+                for q in range(top.shape[0]):
+                    top[q] = 0
+                for r in range(h):
+                    start = (r + ph) * wp + pw
+                    source, target = x[b, ch, r], plane[start : start + w]
+                    for q in range(w):
+                        target[q] = source[q]
+                    gap = plane[start + w : start + w + 2 * pw]  # this row's right, the next row's left padding
+                    for q in range(gap.shape[0]):
+                        gap[q] = 0
+                rest = plane[(h + ph) * wp + pw :]
+                for q in range(rest.shape[0]):
+                    rest[q] = 0
             for t in range(taps):
                 offset = (t // kw) * dh * wp + (t % kw) * dw + r0 * wp
-                source, target = padded[b, ch, offset : offset + width], cols[b, ch, t]
+                source = plane[offset : offset + width]
+                target = cols[ch, t, b] if side_by_side else cols[b, ch, t]
                 for q in range(width):
                     target[q] = source[q]
 
@@ -111,14 +110,10 @@ def wide_fold_compiled(taps: Any, padded: Any, out: Any, kw: int, ph: int, pw: i
     _wide_fold(taps, padded, out, kw, ph, pw, dh, dw)
 
 
-def pad_planes_compiled(x: Any, padded: Any, ph: int, pw: int) -> None:
-    _pad_planes(x, padded, ph, pw)
+def wide_columns_compiled(x: Any, padded: Any, cols: Any, ph: int, pw: int, kw: int, dh: int, dw: int, r0: int,
+                          pad: bool = True, side_by_side: bool = False) -> None:
+    _wide_columns(x, padded, cols, ph, pw, kw, dh, dw, r0, bool(pad), bool(side_by_side))
 
 
-def wide_taps_compiled(padded: Any, cols: Any, kw: int, dh: int, dw: int, wp: int, r0: int) -> None:
-    _wide_taps(padded, cols, kw, dh, dw, wp, r0)
-
-
-pad_planes = kernel("pad_planes", pad_planes_numpy, pad_planes_compiled, arrays=2)
-wide_taps = kernel("wide_taps", wide_taps_numpy, wide_taps_compiled, arrays=2)
+wide_columns = kernel("wide_columns", wide_columns_numpy, wide_columns_compiled, arrays=3)
 wide_fold = kernel("wide_fold", wide_fold_numpy, wide_fold_compiled, arrays=3)

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 from tapegrad.autograd import kernels
-from tapegrad.autograd.kernels import wide_columns
+from tapegrad.autograd.kernels import conv_columns
 
 from .strategies import DTYPES, float_arrays
 
@@ -24,26 +24,27 @@ def wide_geometries(draw):  # noqa: ANN001, ANN201
     return h, w, ph, pw, kh, kw, dh, dw, r0, rows
 
 
-@given(st.data(), wide_geometries(), st.integers(1, 3), st.integers(1, 3), st.sampled_from(DTYPES))
-def test_pad_planes_and_wide_taps(data, geometry, n, c, dtype) -> None:  # noqa: ANN001
+@given(st.data(), wide_geometries(), st.integers(1, 3), st.integers(1, 3), st.sampled_from(DTYPES), st.booleans())
+def test_wide_columns(data, geometry, n, c, dtype, side_by_side) -> None:  # noqa: ANN001
+    """Padded planes (every position written over stale scratch) and the taps' columns for a band of rows, in
+    both layouts; a later band reuses the planes (``pad=False``)."""
     h, w, ph, pw, kh, kw, dh, dw, r0, rows = geometry
     hp, wp = h + 2 * ph, w + 2 * pw
     x = data.draw(float_arrays((n, c, h, w), dtype))  # any layout, NaN/inf included
     length = hp * wp + (kw - 1) * dw
-    planes = {}
-    for name, pad in (("compiled", wide_columns.pad_planes_compiled), ("numpy", wide_columns.pad_planes_numpy),
-                      ("chosen", kernels.pad_planes)):
-        planes[name] = np.full((n, c, length), 7, dtype)  # stale values: every position must be written
-        pad(x, planes[name], ph, pw)
-    np.testing.assert_array_equal(planes["compiled"], planes["numpy"])
-    np.testing.assert_array_equal(planes["chosen"], planes["numpy"])
-    columns = {}
-    for name, copy in (("compiled", wide_columns.wide_taps_compiled), ("numpy", wide_columns.wide_taps_numpy),
-                       ("chosen", kernels.wide_taps)):
-        columns[name] = np.full((n, c, kh * kw, rows * wp), 7, dtype)
-        copy(planes["numpy"], columns[name], kw, dh, dw, wp, r0)
-    np.testing.assert_array_equal(columns["compiled"], columns["numpy"])
-    np.testing.assert_array_equal(columns["chosen"], columns["numpy"])
+    shape = (c, kh * kw, n, rows * wp) if side_by_side else (n, c, kh * kw, rows * wp)
+    results = {}
+    for name, build in (("compiled", conv_columns.wide_columns_compiled),
+                        ("numpy", conv_columns.wide_columns_numpy), ("chosen", kernels.wide_columns)):
+        padded = np.full((n, c, length), 7, dtype)  # stale scratch: every position must be written
+        first = np.full(shape, 7, dtype)
+        build(x, padded, first, ph, pw, kw, dh, dw, 0, True, side_by_side)
+        band = np.full(shape, 7, dtype)
+        build(x, padded, band, ph, pw, kw, dh, dw, r0, False, side_by_side)
+        results[name] = (padded, first, band)
+    for name in ("compiled", "chosen"):
+        for got, expected in zip(results[name], results["numpy"], strict=True):
+            np.testing.assert_array_equal(got, expected)
 
 
 @given(st.data(), wide_geometries(), st.integers(1, 3), st.integers(1, 3), st.sampled_from(DTYPES))
@@ -53,7 +54,7 @@ def test_wide_fold(data, geometry, n, c, dtype) -> None:  # noqa: ANN001
     grid_h = hp - dh * (kh - 1)
     taps = data.draw(float_arrays((n, c, kh * kw, grid_h * wp), dtype))  # any layout, NaN/inf included
     outs = {}
-    for name, fold in (("compiled", wide_columns.wide_fold_compiled), ("numpy", wide_columns.wide_fold_numpy),
+    for name, fold in (("compiled", conv_columns.wide_fold_compiled), ("numpy", conv_columns.wide_fold_numpy),
                        ("chosen", kernels.wide_fold)):
         padded = np.full((n, c, hp * wp + (kw - 1) * dw), 7, dtype)  # stale scratch
         outs[name] = np.full((n, c, h, w), 7, dtype)
