@@ -103,8 +103,9 @@ A parallel region wakes Numba's worker threads (futex calls, tens of microsecond
 the demo's Adam update of a few thousand parameters took 0.73 ms per call, its ReLU on a 32x32x28x28 batch
 0.9 ms, and the 5-epoch demo made 133,000 futex calls (15.7 s wall against 12.7 s on the NumPy kernels).  And a
 parallel compilation takes 3-4x a serial one (batch-norm forward 1.9 against 0.5 s, max-pool 1.8 against 0.8 s):
-at 2^17 the demo's first run compiled both kinds, 10.5 s in all.  At 2^20 (4 MB of float32) the demo's arrays
-(at most 32x16x28x28) stay serial, and the benchmarks' 2-16 M element arrays go parallel.  Each twin is compiled
+at 2^17 the demo's first run compiled both kinds, 10.5 s in all.  At 2^20 (4 MB of float32) the demo's training
+arrays (at most 32x16x28x28) stay serial (its evaluation batches of 256 do not), and the benchmarks' 2-16 M
+element arrays go parallel.  Each twin is compiled
 only when first needed, under its own cache name."""
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from ._compile import jit
 from ._dispatch import kernel
+from ._threads import in_slices
 
 
 def relu_forward_numpy(x: Any) -> Any:
@@ -46,25 +47,17 @@ def _flat(a: Any) -> Any:
     return a.reshape(-1) if a.flags.c_contiguous else np.ascontiguousarray(a).reshape(-1)
 
 
-def _in_slices(size: int, kernel: Any) -> None:
-    """``kernel(lo, hi)`` over contiguous slices of the flat arrays, on the runtime's pool: the kernels are
-    compiled serial (a parallel compilation is 3x a serial one on the first run's cold cache)."""
-    from ..runtime import over_batch
-
-    over_batch(size, size, kernel)
-
-
 def relu_forward_compiled(x: Any) -> Any:
     out = np.empty(x.shape, dtype=x.dtype)
     source, target = _flat(x), out.reshape(-1)
-    _in_slices(source.size, lambda lo, hi: _relu_forward(source[lo:hi], target[lo:hi]))
+    in_slices(source.size, source.size, lambda lo, hi: _relu_forward(source[lo:hi], target[lo:hi]))
     return out
 
 
 def relu_backward_compiled(g: Any, out: Any) -> Any:
     grad = np.empty(g.shape, dtype=g.dtype)
     upstream, kept, target = _flat(g), _flat(out.astype(g.dtype, copy=False)), grad.reshape(-1)
-    _in_slices(target.size, lambda lo, hi: _relu_backward(upstream[lo:hi], kept[lo:hi], target[lo:hi]))
+    in_slices(target.size, target.size, lambda lo, hi: _relu_backward(upstream[lo:hi], kept[lo:hi], target[lo:hi]))
     return grad
 
 

@@ -16,6 +16,7 @@ import numpy as np
 from ._compile import jit
 from ._dispatch import kernel
 from ._geometry import taps
+from ._threads import in_slices
 
 prange = range  # numba.prange once compiled (see _compile.jit)
 
@@ -371,15 +372,6 @@ def _inside_geo(g: Any) -> tuple[int, ...]:
     return kh, kw, sh, sw, dh, dw
 
 
-def _over_samples(n: int, elements: int, kernel: Any) -> None:
-    """``kernel(lo, hi)`` over slices of the batch on the runtime's pool.  The unrolled kernels are compiled
-    serial and split this way rather than with ``prange``: a parallel compilation of them took 1.7-2.2 s on a
-    cold cache against 0.6 s serial, and the demo's first run paid it for both (its compile then passed 10 s)."""
-    from ..runtime import over_batch
-
-    over_batch(n, elements, kernel)
-
-
 def max_pool_compiled(x: Any, g: Any, switches: bool = True) -> tuple[Any, Any]:
     n, c = x.shape[:2]
     out = np.empty((n, c, g[10], g[11]), dtype=x.dtype)
@@ -388,7 +380,7 @@ def max_pool_compiled(x: Any, g: Any, switches: bool = True) -> tuple[Any, Any]:
     fast = None if (sh, sw, dh, dw) != (2, 2, 1, 1) else {(2, 2): _max_pool_2x2, (3, 3): _max_pool_3x3}.get((kh, kw))
     nan: list[int] = []  # NaN counts of the slices (list.append is atomic across the pool's threads)
     if fast is not None and _inside(g):
-        _over_samples(n, x.size, lambda lo, hi: nan.append(fast(x[lo:hi], out[lo:hi], codes[lo:hi])))
+        in_slices(n, x.size, lambda lo, hi: nan.append(fast(x[lo:hi], out[lo:hi], codes[lo:hi])))
     if fast is None or not _inside(g) or sum(nan) != 0:
         _max_pool(x, out, codes, *_geo(g))  # any window shape, padding, and NaN's rule
     return out, codes
@@ -400,7 +392,7 @@ def max_pool_scatter_compiled(values: Any, codes: Any, g: Any) -> Any:
     out = np.empty((n, c, g[8], g[9]), dtype=values.dtype)
     if (kh, kw, sh, sw, ph, pw, dh, dw) == (2, 2, 2, 2, 0, 0, 1, 1) and _inside(g):
         zero = values.dtype.type(0)
-        _over_samples(n, out.size, lambda lo, hi: _max_pool_scatter_2x2(values[lo:hi], codes[lo:hi], out[lo:hi], zero))
+        in_slices(n, out.size, lambda lo, hi: _max_pool_scatter_2x2(values[lo:hi], codes[lo:hi], out[lo:hi], zero))
         return out
     taps_ = np.arange(kh * kw, dtype=np.int64)
     _max_pool_scatter(values, codes, out, taps_ // kw * dh, taps_ % kw * dw, sh, sw, ph, pw)
