@@ -133,9 +133,12 @@ def _elements(args: tuple[Any, ...]) -> int:
 class jit:  # noqa: N801 - a decorator, named like numba.njit
     """``numba.njit(cache=True, ...)`` applied on first call: the decorated function stays plain Python
     until then (and forever, when Numba is missing; the dispatcher then never calls it).  A parallel kernel
-    called on small arrays (``PARALLEL_MIN_ELEMENTS``) runs a serial compilation of the same code."""
+    called on small arrays (``PARALLEL_MIN_ELEMENTS``) runs a serial compilation of the same code.
 
-    def __init__(self, parallel: bool = True, fastmath: bool = False) -> None:
+    ``fastmath``: Numba's flags, e.g. ``{"reassoc"}`` for a kernel whose floating-point sums may be reordered
+    (vectorised), which is all a reduction needs to run at vector speed; never flags that assume no NaN/inf."""
+
+    def __init__(self, parallel: bool = True, fastmath: bool | set[str] = False) -> None:
         self.options = dict(parallel=parallel, fastmath=fastmath, cache=True, nogil=True)
 
     def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:

@@ -4,6 +4,12 @@ Forward: per channel mean and biased variance, ``y = (x - mean) * invstd * w + b
 formula): ``dx = w * invstd * (g - mean(g) - x_hat * mean(g * x_hat))``, ``dw = sum(g * x_hat)``,
 ``db = sum(g)``.  The compiled versions do two passes per channel instead of about eight whole-array ones;
 their sums run in a different order (tests use tolerances), accumulated in float64.
+
+The sums are compiled with ``fastmath={"reassoc"}`` (only reordering, NaN and inf keep their meaning): without
+it each channel's float64 sum is one serial chain of dependent adds, 4 cycles each.  Measured (2026-12-02, one
+thread, the demo's batch-norm inputs 32x16x784 / 32x32x196 / 32x32x49 float32): forward 940 / 454 / 119 µs ->
+280 / 118 / 45 µs (PyTorch's 940 / 506 / 160 µs), backward 592 / 302 / 87 -> 313 / 144 / 57 µs; the outputs
+were bit-identical on those inputs.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from ._compile import jit
 from ._dispatch import kernel
 
 prange = range  # numba.prange once compiled (see _compile.jit)
+REORDERED_SUMS = {"reassoc"}  # see the module docstring
 
 
 def batch_norm_forward_numpy(x: Any, weight: Any, bias: Any, eps: float) -> tuple[Any, Any, Any, Any]:
@@ -47,7 +54,7 @@ def batch_norm_backward_numpy(g: Any, x: Any, mean: Any, invstd: Any, weight: An
     return dx.astype(x.dtype, copy=False), dw, db
 
 
-@jit()
+@jit(fastmath=REORDERED_SUMS)
 def _bn_forward(x, weight, bias, eps, out, mean, invstd, var):  # noqa: ANN001, ANN202 - Numba
     n, c, s = x.shape
     count = n * s
@@ -72,7 +79,7 @@ def _bn_forward(x, weight, bias, eps, out, mean, invstd, var):  # noqa: ANN001, 
                 out[b, ch, k] = (x[b, ch, k] - mu) * a + bias[ch]
 
 
-@jit()
+@jit(fastmath=REORDERED_SUMS)
 def _bn_backward(g, x, mean, invstd, weight, dx, dw, db):  # noqa: ANN001, ANN202 - Numba
     n, c, s = x.shape
     count = n * s
