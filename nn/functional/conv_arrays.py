@@ -82,13 +82,12 @@ def conv2d_input_grad(grad: Any, weight: Any, geo: Geometry, groups: int) -> Any
     xp = array_module(grad)
     n, o = grad.shape[:2]
     c = weight.shape[1] * groups
-    full = _full_correlation(geo) if o <= c else None
+    full = _full_correlation(geo)
+    if full is not None and not _full_correlation_pays(geo, full, o, c):
+        full = None
     if full is not None:
-        # stride 1, no more output than input channels: the correlation of the zero-padded gradient with the
-        # flipped, transposed kernel, computed by the forward (wide columns, one product per chunk).  Its
-        # columns have O*kh*kw rows against the col2im path's C*kh*kw, so with more output channels than input
-        # channels col2im builds fewer: measured (2026-12-02, 2 threads) 3 -> 16 channels at 32x32, input
-        # gradient 6.3 -> 2.6 ms; 16 -> 32 at 64x64, 18.3 -> 11.4 ms; 16 -> 32 at 112x112, 35.8 -> 30.4 ms
+        # the correlation of the zero-padded gradient with the flipped, transposed kernel, computed by the
+        # forward (wide columns); chosen only where it builds fewer columns than col2im (see below)
         og, cg = o // groups, c // groups
         flipped = weight.reshape(groups, og, cg, geo.kh, geo.kw).transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1]
         return conv2d_forward(grad, xp.ascontiguousarray(flipped).reshape(c, og, geo.kh, geo.kw), full, groups)
@@ -187,6 +186,19 @@ def _full_correlation(geo: Geometry) -> Geometry | None:
         return None
     full = Geometry.make("conv2d", (geo.grid_h, geo.grid_w), (geo.kh, geo.kw), 1, (pad_h, pad_w), (geo.dh, geo.dw))
     return full if (full.grid_h, full.grid_w) == (geo.h, geo.w) else None
+
+
+def _full_correlation_pays(geo: Geometry, full: Geometry, o: int, c: int) -> bool:
+    """Whether the stride-1 input gradient builds fewer columns as the full correlation (O*kh*kw rows, over the
+    input's H x (W + 2 * its padding)) than through col2im (C*kh*kw rows over grid_h x (W + 2p)); a tie goes
+    to col2im.  Measured (2026-12-02, in-process A/B, 1 and 2 threads): more output than input channels, 3 -> 16
+    at 32x32, 6.3 -> 2.6 ms through col2im, 16 -> 32 at 64x64 18.3 -> 11.4 ms; no padding (the full
+    correlation then computes 16x16 outputs where col2im's products cover 14x14), 64 -> 64 at 16x16, conv
+    case (d): 27.9 -> 19.9 ms (1 thread), 18.3 -> 12.7 ms (2); ties ("same" convolutions with O = C) within
+    +-10 % either way, most a little faster through col2im."""
+    full_columns = o * geo.h * (geo.w + 2 * full.pw)
+    col2im_columns = c * geo.grid_h * (geo.w + 2 * geo.pw)
+    return full_columns < col2im_columns
 
 
 def _over_batch(n: int, columns: int, kernel: Any, like: Any) -> None:

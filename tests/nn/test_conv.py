@@ -94,6 +94,25 @@ def test_conv2d_unit_stride_matches_torch(dtype, config, seed):
     _check_against_torch(F.conv2d, TF.conv2d, config, dtype, seed)
 
 
+@pytest.mark.parametrize(
+    ("cin", "cout", "padding", "groups", "full"),
+    [(6, 3, 1, 1, True), (8, 4, 2, 2, True), (3, 6, 1, 1, False), (4, 4, 0, 1, False), (4, 4, 1, 1, False)],
+)
+def test_conv2d_stride1_input_gradient_on_each_path(cin, cout, padding, groups, full):
+    """Both stride-1 input-gradient paths, each picked by its column count (``_full_correlation_pays``): the
+    full correlation (fewer output than input channels) and col2im (more output channels, no padding, ties)."""
+    from tapegrad.nn.functional import conv_arrays
+    from tapegrad.nn.functional.geometry import Geometry
+
+    geo = Geometry.make("conv2d", (7, 9), (3, 3), 1, (padding, padding), (1, 1))
+    chosen = conv_arrays._full_correlation(geo)
+    assert (chosen is not None and conv_arrays._full_correlation_pays(geo, chosen, cout, cin)) is full
+    config = dict(x=(3, cin, 7, 9), w=(cout, cin // groups, 3, 3), groups=groups, stride=(1, 1),
+                  padding=(padding, padding), dilation=(1, 1), bias=True)
+    for dtype in DTYPES:
+        _check_against_torch(F.conv2d, TF.conv2d, config, dtype, 7)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @given(config=conv_configs(transposed=True), seed=st.integers(0, 2**16))
 def test_conv_transpose2d_matches_torch(dtype, config, seed):
