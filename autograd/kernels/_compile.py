@@ -96,17 +96,18 @@ def _announce() -> None:
         pass
 
 
-PARALLEL_MIN_ELEMENTS = 1 << 20
+PARALLEL_MIN_ELEMENTS = 1 << 23
 """Array elements (all arguments together) below which a parallel kernel runs its serial twin.
 
-A parallel region wakes Numba's worker threads (futex calls, tens of microseconds) however small the arrays:
-the demo's Adam update of a few thousand parameters took 0.73 ms per call, its ReLU on a 32x32x28x28 batch
-0.9 ms, and the 5-epoch demo made 133,000 futex calls (15.7 s wall against 12.7 s on the NumPy kernels).  And a
-parallel compilation takes 3-4x a serial one (batch-norm forward 1.9 against 0.5 s, max-pool 1.8 against 0.8 s):
-at 2^17 the demo's first run compiled both kinds, 10.5 s in all.  At 2^20 (4 MB of float32) the demo's training
-arrays (at most 32x16x28x28) stay serial (its evaluation batches of 256 do not), and the benchmarks' 2-16 M
-element arrays go parallel.  Each twin is compiled
-only when first needed, under its own cache name."""
+A parallel region wakes Numba's worker threads (futex calls; on the 2-core VM a wake of the other vCPU costs
+75-250 µs) however small the arrays: the demo's Adam update of a few thousand parameters took 0.73 ms per call,
+its ReLU on a 32x32x28x28 batch 0.9 ms, and the 5-epoch demo made 133,000 futex calls.  And a parallel
+compilation takes 3-4x a serial one (batch-norm forward 1.9 against 0.5 s, max-pool 1.8 against 0.8 s), each
+twin compiled only when first needed, under its own cache name.  Measured (2026-12-02, 2 threads, batch-norm
+forward + backward): 32x16x784 (the demo's first layer, whose backward's three arrays passed the old 2^20)
+0.88 ms parallel against 0.52 serial; 256x16x784 and 16x16x12544 (3.2 M elements) 5.7-6.9 ms either way;
+16x32x50176 (25.7 M) 28.7 ms parallel against 44.6 serial.  2^23 (32 MB of float32 arguments) keeps the first
+three serial and the last parallel."""
 
 
 def _serial_twin(function: Callable[..., Any]) -> Callable[..., Any]:
