@@ -88,8 +88,9 @@ class Sum(Function):
     def forward(ctx: Context, x: Any, axis: tuple[int, ...], keepdims: bool) -> Any:
         ctx.shape, ctx.axes = x.shape, axis
         kept = [i for i in range(x.ndim) if i not in axis]
-        if len(kept) == 1 and 0 < len(axis) and x.size >= CHANNEL_SUM_MIN_ELEMENTS:
-            # every axis but one (a convolution's bias gradient): one pass of the channel-sum kernel
+        if len(kept) == 1 and 0 < len(axis) and x.size >= CHANNEL_SUM_MIN_ELEMENTS and x.flags.c_contiguous:
+            # every axis but one (a convolution's bias gradient): one pass of the channel-sum kernel (contiguous
+            # arrays only: the (outer, C, inner) view of another layout would be a copy)
             k = kept[0]
             outer = reduced_count(x.shape, tuple(range(k)))
             sums = kernels.channel_sum(x.reshape(outer, x.shape[k], -1))

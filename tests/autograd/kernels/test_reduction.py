@@ -37,3 +37,5 @@ def test_tensor_sum_over_all_axes_but_one_uses_it_and_keeps_numpys_shapes() -> N
         assert_same(out.numpy(), reference.astype(np.float32), rtol=1e-5, atol=1e-3)
         out.backward(Tensor(np.ones(out.shape, np.float32)))
         assert_same(t.grad.numpy(), np.ones_like(x), rtol=0, atol=0)
+    transposed = Tensor(np.ascontiguousarray(x.transpose(1, 0, 2, 3))).transpose(0, 1)  # a non-contiguous view
+    assert_same(transposed.sum((0, 2, 3)).numpy(), x.sum(axis=(0, 2, 3)), rtol=1e-5, atol=1e-3)
