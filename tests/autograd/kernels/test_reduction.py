@@ -11,9 +11,13 @@ from tapegrad.autograd.kernels import reduction
 from .strategies import DTYPES, assert_same, float_arrays
 
 
-@given(st.data(), st.integers(1, 5), st.integers(1, 9), st.integers(1, 40), st.sampled_from(DTYPES), st.booleans())
-def test_channel_sum(data, outer, c, inner, dtype, special) -> None:  # noqa: ANN001
-    x = data.draw(float_arrays((outer, c, inner), dtype, special=special))
+@given(st.data(), st.integers(1, 5), st.integers(1, 9), st.integers(1, 40), st.sampled_from(DTYPES), st.booleans(),
+       st.sampled_from(["contiguous", "negative strides", "every other row"]))
+def test_channel_sum(data, outer, c, inner, dtype, special, layout) -> None:  # noqa: ANN001
+    x = data.draw(float_arrays((outer, 2 * c, inner), dtype, special=special))
+    layouts = {"contiguous": np.ascontiguousarray(x[:, :c]), "negative strides": x[::-1, c:, ::-1],
+               "every other row": x[:, ::2]}
+    x = layouts[layout]
     expected = reduction.channel_sum_numpy(x)
     tol = 1e-5 if dtype == np.float32 else 1e-12
     for ours in (reduction.channel_sum_compiled(x), kernels.channel_sum(x)):
