@@ -14,7 +14,7 @@ from ._geometry import taps
 from .activation import relu_backward, relu_forward
 from .avgpool import avg_pool, avg_unpool
 from .batchnorm import batch_norm_backward, batch_norm_forward
-from .conv_columns import wide_columns, wide_fold
+from .conv_columns import phase_columns, wide_columns, wide_fold
 from .conv_wide import wide_output, widen
 from .maxpool import max_pool, max_pool_gather, max_pool_scatter, max_unpool
 from .optim import adam_step, sgd_step
@@ -25,6 +25,6 @@ from .unfold import col2im, im2col
 __all__ = [
     "KERNEL_SETS", "REGISTRY", "Kernel", "adam_step", "avg_pool", "avg_unpool", "batch_norm_backward",
     "batch_norm_forward", "cache_dir", "channel_sum", "col2im", "cross_entropy", "get_kernels", "im2col",
-    "log_softmax", "max_pool", "max_pool_gather", "max_pool_scatter", "max_unpool", "relu_backward",
+    "log_softmax", "max_pool", "max_pool_gather", "max_pool_scatter", "max_unpool", "phase_columns", "relu_backward",
     "relu_forward", "set_kernels", "sgd_step", "taps", "wide_columns", "wide_fold", "wide_output", "widen",
 ]

@@ -71,6 +71,71 @@ def _wide_columns(x, padded, cols, ph, pw, kw, dh, dw, r0, pad, side_by_side):  
                     target[q] = source[q]
 
 
+def phase_columns_numpy(x: Any, phases: Any, cols: Any, ph: int, pw: int, kw: int, sh: int, sw: int, dh: int,
+                        dw: int, r0: int, pad: bool = True, side_by_side: bool = False) -> None:
+    """The wide columns of a strided convolution, over the input's ``sh x sw`` phases.
+
+    Phase (pr, pc) of the zero-padded image holds its rows pr, pr + sh, ... and columns pc, pc + sw, ...: a plane
+    of Hq x Wq (the padded size divided by the stride, rounded up).  Window (oh, ow) and tap (i, j) read padded
+    position (oh*sh + i*dh, ow*sw + j*dw), which is phase ((i*dh) % sh, (j*dw) % sw) at (oh + (i*dh)//sh,
+    ow + (j*dw)//sw): so, numbering windows over the phase width (q = oh*Wq + ow), each tap's row of columns is
+    again one contiguous copy, from offset ((i*dh)//sh)*Wq + (j*dw)//sw of one flat phase plane.  ``pad``: first
+    write the phases (N, C, sh*sw, L) with L >= Hq*Wq + ((kw-1)*dw)//sw, zeros everywhere else; ``cols`` is
+    (N, C, kh*kw, width), or (C, kh*kw, N, width) when ``side_by_side``; ``r0``: the first output row."""
+    from ..backend import array_module
+
+    nb, c, h, w = x.shape
+    hq, wq = -(-(h + 2 * ph) // sh), -(-(w + 2 * pw) // sw)
+    if pad:
+        padded = array_module(phases).zeros((nb, c, hq * sh, wq * sw), dtype=phases.dtype)
+        padded[:, :, ph : ph + h, pw : pw + w] = x
+        phases[...] = 0
+        for pr in range(sh):
+            for pc in range(sw):
+                phases[:, :, pr * sw + pc, : hq * wq] = padded[:, :, pr::sh, pc::sw].reshape(nb, c, hq * wq)
+    target = cols.transpose(2, 0, 1, 3) if side_by_side else cols
+    width = target.shape[3]
+    for t in range(target.shape[2]):
+        i, j = t // kw, t % kw
+        offset = ((i * dh) // sh + r0) * wq + (j * dw) // sw
+        target[:, :, t] = phases[:, :, ((i * dh) % sh) * sw + (j * dw) % sw, offset : offset + width]
+
+
+@jit(parallel=False)
+def _phase_columns(x, phases, cols, ph, pw, kw, sh, sw, dh, dw, r0, pad, side_by_side):  # noqa: ANN001, ANN202
+    nb, c, h, w = x.shape
+    wq = (w + 2 * pw + sw - 1) // sw
+    taps, width = (cols.shape[1], cols.shape[3]) if side_by_side else (cols.shape[2], cols.shape[3])
+    for b in range(nb):
+        for ch in range(c):
+            if pad:
+                for f in range(sh * sw):
+                    plane = phases[b, ch, f]
+                    for q in range(plane.shape[0]):
+                        plane[q] = 0
+                for r in range(h):
+                    row, source = r + ph, x[b, ch, r]
+                    base = (row // sh) * wq
+                    for pc in range(sw):
+                        first = (pc - pw) % sw  # the first input column of this phase
+                        target = phases[b, ch, (row % sh) * sw + pc]
+                        start = base + (first + pw) // sw
+                        for k in range((w - first + sw - 1) // sw):
+                            target[start + k] = source[first + k * sw]
+            for t in range(taps):
+                i, j = t // kw, t % kw
+                offset = ((i * dh) // sh + r0) * wq + (j * dw) // sw
+                source = phases[b, ch, ((i * dh) % sh) * sw + (j * dw) % sw, offset : offset + width]
+                target = cols[ch, t, b] if side_by_side else cols[b, ch, t]
+                for q in range(width):
+                    target[q] = source[q]
+
+
+def phase_columns_compiled(x: Any, phases: Any, cols: Any, ph: int, pw: int, kw: int, sh: int, sw: int, dh: int,
+                           dw: int, r0: int, pad: bool = True, side_by_side: bool = False) -> None:
+    _phase_columns(x, phases, cols, ph, pw, kw, sh, sw, dh, dw, r0, bool(pad), bool(side_by_side))
+
+
 def wide_fold_numpy(taps: Any, padded: Any, out: Any, kw: int, ph: int, pw: int, dh: int, dw: int) -> None:
     """``out`` (N, C, H, W) = the sum of the taps' columns ``taps`` (N, C, kh*kw, grid_h*Wp) at their offsets in
     the zero-padded flat planes ``padded`` (N, C, L; scratch, overwritten), cropped to the image."""
@@ -117,3 +182,4 @@ def wide_columns_compiled(x: Any, padded: Any, cols: Any, ph: int, pw: int, kw: 
 
 wide_columns = kernel("wide_columns", wide_columns_numpy, wide_columns_compiled, arrays=3)
 wide_fold = kernel("wide_fold", wide_fold_numpy, wide_fold_compiled, arrays=3)
+phase_columns = kernel("phase_columns", phase_columns_numpy, phase_columns_compiled, arrays=3)

@@ -3,14 +3,15 @@
 Plain functions on NumPy/CuPy arrays, no autograd: the Functions of ``conv.py`` call them.  All three are
 column building + matrix products:
 
-* stride 1 (most convolutions): the columns are "wide" (``conv_wide.py``: one contiguous copy per tap of the
-  padded plane, no short rows); the forward is W @ cols per sample (the bias added while the output is in
-  cache), the weight gradient Σₙ colsₙ @ gradₙᵀ, and, with no more output than input channels, the input
-  gradient the forward of the full correlation (the gradient padded by (k-1)*d - p with the flipped kernel,
-  channels swapped);
-* other strides: im2col columns laid out (C, kh, kw, grid_h, grid_w) per sample; the input gradient (also the
-  forward of the transposed convolution) is col2im(Wᵀ @ grad), over whole flattened padded planes when the
-  stride is 1 but the full correlation does not apply or would build more columns (``_input_gradient_stride1``);
+* the forward and the weight gradient build "wide" columns (``conv_wide.py``: one contiguous copy per tap of
+  the padded plane, or with a larger stride of one of the input's stride phases; no short rows) wherever
+  ``has_wide_columns`` says so (stride 1, and larger strides whose taps read every phase); the forward is
+  W @ cols per sample (the bias added while the output is in cache), the weight gradient Σₙ colsₙ @ gradₙᵀ;
+* otherwise (a 1x1 kernel of stride 2, say) im2col columns laid out (C, kh, kw, grid_h, grid_w) per sample;
+* the input gradient (also the forward of the transposed convolution): with stride 1, the forward of the full
+  correlation (the gradient padded by (k-1)*d - p with the flipped kernel, channels swapped) where that builds
+  fewer columns, else col2im(Wᵀ @ grad) over whole flattened padded planes (``_input_gradient_stride1``); with
+  other strides col2im(Wᵀ @ grad) through im2col's layout;
 * the columns are rebuilt for the weight gradient, not kept by the forward: the tape then holds only the input
   and the weight.
 
@@ -32,7 +33,7 @@ from typing import Any
 from tapegrad.autograd import kernels
 from tapegrad.autograd.runtime import array_module, over_batch, scratch
 
-from .conv_wide import CHUNK_BYTES, wide_bands, wide_rows, widen
+from .conv_wide import CHUNK_BYTES, has_wide_columns, wide_bands, wide_rows, widen
 from .geometry import Geometry
 from .im2col import fold_array, unfold_array
 
@@ -55,8 +56,10 @@ def conv2d_forward(x: Any, weight: Any, geo: Geometry, groups: int, bias: Any = 
     w3 = weight.reshape(groups, o // groups, k)
     out = xp.empty((n, o, geo.grid_h, geo.grid_w), dtype=x.dtype)
 
+    wide = has_wide_columns(geo)
+
     def kernel(lo: int, hi: int) -> None:
-        if geo.sh == geo.sw == 1:
+        if wide:
             for start, stop, r0, r1, cols in wide_bands(x, geo, lo, hi):
                 width = cols.shape[-1]
                 product = scratch("out_wide", (stop - start, groups, o // groups, width), x.dtype, x)
@@ -126,11 +129,12 @@ def conv2d_weight_grad(grad: Any, x: Any, geo: Geometry, groups: int) -> Any:
     k, spatial = c * geo.kh * geo.kw // groups, geo.grid_h * geo.grid_w
     grad4 = grad.reshape(n, groups, o // groups, spatial)
     partial: dict[int, Any] = {}  # one weight gradient per pool thread's slice, summed in batch order
+    wide = has_wide_columns(geo)
 
     def kernel(lo: int, hi: int) -> None:
         total = xp.zeros((groups, k, o // groups), dtype=x.dtype)
         product = xp.empty_like(total)
-        if geo.sh == geo.sw == 1:
+        if wide:
             for start, stop, r0, r1, cols in wide_bands(x, geo, lo, hi, side_by_side=True):
                 cols3 = cols.reshape(groups, k, -1)
                 grad_wide = widen(grad[start:stop, :, r0:r1], geo, groups)
