@@ -51,12 +51,11 @@ def wide_bands(
     convolutions of the benchmarks, 2 threads); the forward and the input gradient do not (their copies out of
     the chunk's product ran up to 1.3x slower on small images).
     """
-    c, h, w = x.shape[1:]
+    c, h = x.shape[1:3]
     taps = geo.kh * geo.kw
-    hp, wp = h + 2 * geo.ph, w + 2 * geo.pw
     strided = geo.sh != 1 or geo.sw != 1
-    if strided:  # over the input's stride phases (``kernels.phase_columns``), each Hq x Wq
-        hp, wp = -(-hp // geo.sh), -(-wp // geo.sw)
+    # the padded plane, or with a larger stride one of the input's stride phases (``kernels.phase_columns``)
+    hp, wp = -(-(h + 2 * geo.ph) // geo.sh), wide_width(geo)
     row_bytes = c * taps * wp * x.dtype.itemsize
     per_sample = row_bytes * geo.grid_h
     if per_sample <= BAND_BYTES:
