@@ -125,9 +125,9 @@ def panel_figure(rows: Sequence[Sequence[Panel]], path: str | Path, caption: str
         fig.suptitle(caption, fontsize=11, y=1 - 0.08 / height, va="top")
     if mappable is not None:
         panels_height = len(rows) * row_inches
-        bar_height = min(0.9, 2.0 / len(rows) + 0.3) * panels_height - TITLE_LINE_INCHES * lines
+        bar_height = max(min(0.9, 2.0 / len(rows) + 0.3) * panels_height - TITLE_LINE_INCHES * lines, 0.5)
         bar_bottom = height - top - panels_height / 2 - bar_height / 2
-        cax = fig.add_axes(box(columns * PANEL_INCHES + 0.12, bar_bottom, 0.18, max(bar_height, 0.5)))
+        cax = fig.add_axes(box(columns * PANEL_INCHES + GAP_INCHES, bar_bottom, 0.18, bar_height))
         bar = fig.colorbar(mappable, cax=cax)
         bar.set_label("change of p when occluded (shared scale)", fontsize=10)
         bar.ax.tick_params(labelsize=9)
