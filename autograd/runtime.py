@@ -150,9 +150,10 @@ def _blas_controller() -> Any:
 
 
 def _set_blas_threads(n: int) -> None:
-    global _blas
+    global _blas, _blas_libraries
     _blas_controller().limit(limits=n, user_api="blas")
     _blas = n
+    _blas_libraries = None  # rescanned by the next quick set: a BLAS loaded since (SciPy's, say) is then included
 
 
 _blas_libraries: list[Any] | None = None

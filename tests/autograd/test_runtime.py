@@ -68,6 +68,20 @@ def test_over_batch_with_blas_runs_one_blas_thread_per_slice_and_restores_the_se
     assert all(count == 2 for count in after)
 
 
+def test_a_blas_loaded_after_the_first_product_is_single_threaded_in_the_slices_too(monkeypatch) -> None:
+    """The quick BLAS setter's list of libraries is taken again after ``set_num_threads``: a list taken before
+    another BLAS was loaded (here: an empty one) left that library at two threads inside the slices."""
+    monkeypatch.setattr(runtime, "_blas_libraries", [])
+    seen = []
+
+    def slice_kernel(lo: int, hi: int) -> None:
+        seen.append([info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"])
+
+    with runtime.num_threads(2):
+        runtime.over_batch(4, 1 << 30, slice_kernel, blas=True, min_elements=1)
+    assert seen and all(counts and counts == [1] * len(counts) for counts in seen)
+
+
 def test_keep_freed_memory_defers_to_the_users_malloc_settings(monkeypatch) -> None:
     monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "1000")
     assert runtime.keep_freed_memory() is False
