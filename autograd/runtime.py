@@ -30,8 +30,8 @@ from .backend import array_module, cupy_module, gpu_available, is_gpu_array  # n
 from .kernels import _threads as _kernel_threads
 
 __all__ = [
-    "array_module", "blas_threads", "clear_scratch", "get_num_threads", "is_gpu_array", "keep_freed_memory",
-    "malloc_environment", "matmul", "num_threads", "over_batch", "scratch", "set_num_threads",
+    "array_module", "blas_threads", "clear_scratch", "concurrently", "get_num_threads", "is_gpu_array",
+    "keep_freed_memory", "malloc_environment", "matmul", "num_threads", "over_batch", "scratch", "set_num_threads",
 ]
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_MMAP_MAX = -1, -3, -4  # glibc's mallopt parameters (malloc.h)
@@ -206,7 +206,7 @@ def over_batch(
     """
     least = MIN_ELEMENTS_PER_THREAD if min_elements is None else min_elements
     parts = min(_threads, n, max(1, elements // least))
-    inline = threading.current_thread().name.startswith("tapegrad")  # never wait on the pool from inside it
+    inline = _kernel_threads.single_threaded()  # never wait on the pool from inside it, nor while it is busy
     if inline or (like is not None and is_gpu_array(like)):
         kernel(0, n)
         return
@@ -219,6 +219,35 @@ def over_batch(
         kernel(bounds[0], bounds[1])  # the calling thread takes the first slice
         for future in futures:
             future.result()
+
+
+def concurrently(first: Callable[[], Any], second: Callable[[], Any], like: Any = None) -> tuple[Any, Any]:
+    """``(first(), second())`` with the two calls running at the same time when there are threads for it:
+    ``second`` on the kernel pool (under this thread's grad mode), ``first`` on this thread, each kept to its
+    own thread (their slices, products and compiled kernels run inline, BLAS one thread per call).
+
+    For two independent ops of similar size, such as a convolution's input and weight gradients: one hand-off
+    for the pair instead of one per op, and each op whole on its core instead of split over both.  GPU arrays
+    (``like``), one thread, or a call from inside the pool run the two in order on this thread.
+    """
+    if _threads < 2 or _kernel_threads.single_threaded() or (like is not None and is_gpu_array(like)):
+        return first(), second()
+    from .grad_mode import is_grad_enabled, set_grad_enabled
+
+    mode = is_grad_enabled()
+
+    def on_the_pool() -> Any:
+        with set_grad_enabled(mode):
+            return second()
+
+    with _single_threaded_blas(like):
+        future = _executor().submit(on_the_pool)
+        try:
+            with _kernel_threads.alone():
+                result = first()
+        finally:
+            other = future.result()  # waits (and raises its error) even when first() raised
+    return result, other
 
 
 MIN_MATMUL_ELEMENTS = 1 << 21
@@ -264,7 +293,7 @@ def _single_threaded_blas(like: Any) -> Iterator[None]:
     """BLAS at one thread per call for the block, then the setting back (nothing to do for GPU arrays, inside the
     pool's threads, whose caller already set it, or when BLAS already runs one thread)."""
     restore = None if like is not None and is_gpu_array(like) else blas_threads()
-    if restore is not None and restore != 1 and not threading.current_thread().name.startswith("tapegrad"):
+    if restore is not None and restore != 1 and not _kernel_threads.single_threaded():
         _set_blas_threads_quickly(1)
         try:
             yield

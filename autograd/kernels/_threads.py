@@ -3,16 +3,36 @@
 
 Numba's thread count is per calling thread, so it is checked at each parallel compiled call (about a
 microsecond): the budget on an ordinary thread, and 1 inside tapegrad's own pool threads, whose siblings already
-use the other cores (no oversubscription).  Setting threads never imports Numba.
+use the other cores (no oversubscription), and on a thread that runs one of several ops at once
+(``runtime.concurrently``, which marks it with :func:`alone`).  Setting threads never imports Numba.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 _threads: int | None = None
+_local = threading.local()
+
+
+def single_threaded() -> bool:
+    """Whether work started on this thread must stay on it: a pool thread, or a thread inside :func:`alone`."""
+    return getattr(_local, "alone", False) or threading.current_thread().name.startswith("tapegrad")
+
+
+@contextmanager
+def alone() -> Iterator[None]:
+    """Keep this thread's kernels, slices and products on this thread for the block (the other cores are busy
+    with ops that run at the same time)."""
+    previous = getattr(_local, "alone", False)
+    _local.alone = True
+    try:
+        yield
+    finally:
+        _local.alone = previous
 
 
 def set_threads(n: int | None) -> None:
@@ -23,7 +43,7 @@ def set_threads(n: int | None) -> None:
 
 def wanted(numba_max: int) -> int:
     """How many threads a compiled kernel called from this thread may use."""
-    if threading.current_thread().name.startswith("tapegrad"):
+    if single_threaded():
         return 1
     return numba_max if _threads is None else max(1, min(_threads, numba_max))
 

@@ -82,6 +82,66 @@ def test_a_blas_loaded_after_the_first_product_is_single_threaded_in_the_slices_
     assert seen and all(counts and counts == [1] * len(counts) for counts in seen)
 
 
+def test_concurrently_runs_the_second_call_on_the_pool_each_kept_to_its_thread() -> None:
+    """Two calls at once: the first on this thread, the second on the pool; inside both, slices run inline and
+    BLAS runs one thread; the results come back in order and the BLAS setting after."""
+    import threading
+
+    def call(tag: str) -> tuple[str, str, list[tuple[int, int]], list[int]]:
+        slices: list[tuple[int, int]] = []
+        runtime.over_batch(8, 1 << 30, lambda lo, hi: slices.append((lo, hi)), min_elements=1)
+        return tag, threading.current_thread().name, slices, _blas()
+
+    with runtime.num_threads(2):
+        first, second = runtime.concurrently(lambda: call("first"), lambda: call("second"))
+        after = _blas()
+    assert first[0] == "first" and first[1] == threading.current_thread().name
+    assert second[0] == "second" and second[1].startswith("tapegrad")
+    assert first[2] == second[2] == [(0, 8)]  # no slices handed to the (busy) pool
+    assert all(set(counts) <= {1} for counts in (first[3], second[3]))
+    assert all(count == 2 for count in after)
+
+
+def test_concurrently_carries_the_grad_mode_and_the_errors_over() -> None:
+    from tapegrad.autograd import is_grad_enabled, no_grad
+
+    with runtime.num_threads(2):
+        with no_grad():
+            assert runtime.concurrently(is_grad_enabled, is_grad_enabled) == (False, False)
+        assert runtime.concurrently(is_grad_enabled, is_grad_enabled) == (True, True)
+        finished = []
+
+        def slow_then_record() -> None:
+            import time
+
+            time.sleep(0.05)
+            finished.append(True)
+
+        def fail() -> None:
+            raise KeyError("from the first call")
+
+        with pytest.raises(KeyError, match="from the first call"):
+            runtime.concurrently(fail, slow_then_record)
+        assert finished == [True]  # the second call was waited for before the error came out
+        with pytest.raises(ValueError, match="from the pool"):
+            runtime.concurrently(lambda: 1, lambda: (_ for _ in ()).throw(ValueError("from the pool")))
+
+
+def test_concurrently_runs_in_order_on_one_thread_or_for_device_arrays() -> None:
+    import threading
+
+    order: list[tuple[str, str]] = []
+
+    def record(tag: str) -> str:
+        order.append((tag, threading.current_thread().name))
+        return tag
+
+    with runtime.num_threads(1):
+        assert runtime.concurrently(lambda: record("a"), lambda: record("b")) == ("a", "b")
+    here = threading.current_thread().name
+    assert order == [("a", here), ("b", here)]
+
+
 def test_keep_freed_memory_defers_to_the_users_malloc_settings(monkeypatch) -> None:
     monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "1000")
     assert runtime.keep_freed_memory() is False

@@ -150,6 +150,34 @@ def test_conv_transpose2d_second_order_matches_torch(config, seed):
     _second_order(F.conv_transpose2d, TF.conv_transpose2d, config, seed)
 
 
+@pytest.mark.parametrize("transposed", [False, True])
+def test_input_and_weight_gradients_run_at_once_only_when_nothing_is_recorded(monkeypatch, transposed):
+    """A plain backward computes a convolution's input and weight gradients at the same time
+    (``runtime.concurrently``); a recorded one (create_graph=True) in order.  Both match torch."""
+    from tapegrad.autograd import runtime
+    from tapegrad.nn.functional import conv
+
+    calls = []
+
+    def spy(first, second, like=None):
+        calls.append(like is not None)
+        return runtime.concurrently(first, second, like=like)
+
+    monkeypatch.setattr(conv, "concurrently", spy)
+    config = dict(x=(4, 4, 9, 8), w=(4, 3, 3, 3) if transposed else (6, 4, 3, 3), groups=1, stride=(2, 1),
+                  padding=(1, 0), dilation=(1, 1), bias=True)
+    if transposed:
+        config["output_padding"] = (1, 0)
+    ours_fn, torch_fn = (F.conv_transpose2d, TF.conv_transpose2d) if transposed else (F.conv2d, TF.conv2d)
+    with runtime.num_threads(2):
+        _check_against_torch(ours_fn, torch_fn, config, np.float64, 3)
+        assert calls == [True]
+        leaves, _ = _leaves(config, np.float64, 4)
+        grad(ours_fn(*leaves, **_options(config)).sum(), leaves, create_graph=True)
+        assert calls == [True]  # recorded: in order on this thread
+        _second_order(ours_fn, torch_fn, config, 5)
+
+
 def test_conv2d_backward_of_upstream_gradient_matches_torch():
     """d(grad_input)/d(upstream) is the transposed convolution: differentiate through the upstream too."""
     rng = np.random.default_rng(7)
