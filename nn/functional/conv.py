@@ -45,7 +45,9 @@ class Conv2d(Function):
     def backward(ctx: Context, grad: Tensor) -> tuple[Any, ...]:
         x, weight = ctx.saved_tensors
         geometry, groups = ctx.geometry, ctx.groups
-        return _gradients(grad, ctx.needs_input_grad, lambda: Conv2dInputGrad.apply(grad, weight, geometry, groups),
+        macs = grad.data.size * weight.data[0].size
+        return _gradients(grad, ctx.needs_input_grad, macs,
+                          lambda: Conv2dInputGrad.apply(grad, weight, geometry, groups),
                           lambda: Conv2dWeightGrad.apply(grad, x, geometry, groups))
 
 
@@ -112,21 +114,32 @@ class ConvTranspose2d(Function):
     def backward(ctx: Context, grad: Tensor) -> tuple[Any, ...]:
         x, weight = ctx.saved_tensors
         geometry, groups = ctx.geometry, ctx.groups
-        return _gradients(grad, ctx.needs_input_grad, lambda: Conv2d.apply(grad, weight, None, geometry, groups),
+        macs = x.data.size * weight.data[0].size
+        return _gradients(grad, ctx.needs_input_grad, macs,
+                          lambda: Conv2d.apply(grad, weight, None, geometry, groups),
                           lambda: Conv2dWeightGrad.apply(x, grad, geometry, groups))
 
 
+CONCURRENT_MAX_MACS = 1 << 29
+"""Multiply-adds of a convolution up to which its plain backward runs the input and weight gradients at the same
+time (``_gradients``).  Above it each op alone splits well over the batch: the 224x224 step's 16 -> 32 layer
+(925 M) ran as fast either way and its step's peak memory grew 280 -> 332 MB (the weight gradient's buffers on
+the pool thread while the input gradient's are live); conv case (d) (462 M) gained (0.86x)."""
+
+
 def _gradients(
-    grad: Tensor, needs: tuple[bool, ...], input_grad: Callable[[], Tensor], weight_grad: Callable[[], Tensor]
+    grad: Tensor, needs: tuple[bool, ...], macs: int, input_grad: Callable[[], Tensor],
+    weight_grad: Callable[[], Tensor],
 ) -> tuple[Any, ...]:
     """A convolution's gradients (input, weight, bias, and None for the geometry and groups) from its output's.
 
     The input (+ bias) and weight gradients are independent and of similar size: when both are needed they run
     at the same time, one on each core (``runtime.concurrently``: one hand-off for the pair, each product whole
-    on its core, instead of each op split over the batch).  A recorded backward (``create_graph=True``) runs them
-    in order on this thread.  Measured (2026-12-02, in-process A/B, medians of 9 interleaved blocks, 2 threads),
-    fwd+bwd against the two in order: conv (a) 0.80x the time, (b) 0.96x, (d) 0.86x, the demo's 16 -> 32 layer
-    0.92x; the training steps: the demo's 0.93x, 64x3x32x32 0.91x, 16x3x224x224 unchanged (0.99-1.04x).
+    on its core, instead of each op split over the batch), up to ``CONCURRENT_MAX_MACS`` multiply-adds.  A
+    recorded backward (``create_graph=True``) runs them in order on this thread.  Measured (2026-12-02,
+    in-process A/B, medians of 9 interleaved blocks, 2 threads), fwd+bwd against the two in order: conv (a)
+    0.80x the time, (b) 0.96x, (d) 0.86x, the demo's 16 -> 32 layer 0.92x; the training steps: the demo's 0.93x,
+    64x3x32x32 0.91x.
     """
 
     def input_and_bias() -> tuple[Any, Any]:
@@ -135,7 +148,7 @@ def _gradients(
     def weight() -> Any:
         return weight_grad() if needs[1] else None
 
-    if needs[0] and needs[1] and not is_grad_enabled():
+    if needs[0] and needs[1] and macs <= CONCURRENT_MAX_MACS and not is_grad_enabled():
         (grad_x, grad_b), grad_w = concurrently(input_and_bias, weight, like=grad.data)
     else:
         (grad_x, grad_b), grad_w = input_and_bias(), weight()

@@ -153,7 +153,8 @@ def test_conv_transpose2d_second_order_matches_torch(config, seed):
 @pytest.mark.parametrize("transposed", [False, True])
 def test_input_and_weight_gradients_run_at_once_only_when_nothing_is_recorded(monkeypatch, transposed):
     """A plain backward computes a convolution's input and weight gradients at the same time
-    (``runtime.concurrently``); a recorded one (create_graph=True) in order.  Both match torch."""
+    (``runtime.concurrently``); a recorded one (create_graph=True), or one above ``CONCURRENT_MAX_MACS``, in
+    order.  All match torch."""
     from tapegrad.autograd import runtime
     from tapegrad.nn.functional import conv
 
@@ -176,6 +177,10 @@ def test_input_and_weight_gradients_run_at_once_only_when_nothing_is_recorded(mo
         grad(ours_fn(*leaves, **_options(config)).sum(), leaves, create_graph=True)
         assert calls == [True]  # recorded: in order on this thread
         _second_order(ours_fn, torch_fn, config, 5)
+        count = len(calls)
+        monkeypatch.setattr(conv, "CONCURRENT_MAX_MACS", 0)  # a convolution above it: in order
+        _check_against_torch(ours_fn, torch_fn, config, np.float64, 6)
+        assert len(calls) == count
 
 
 def test_conv2d_backward_of_upstream_gradient_matches_torch():
