@@ -123,8 +123,8 @@ class ConvTranspose2d(Function):
 CONCURRENT_MAX_MACS = 1 << 29
 """Multiply-adds of a convolution up to which its plain backward runs the input and weight gradients at the same
 time (``_gradients``).  Above it each op alone splits well over the batch: the 224x224 step's 16 -> 32 layer
-(925 M) ran as fast either way and its step's peak memory grew 280 -> 332 MB (the weight gradient's buffers on
-the pool thread while the input gradient's are live); conv case (d) (462 M) gained (0.86x)."""
+(925 M) ran as fast either way and its step's peak memory grew 280 -> 332 MB (resident memory only: the arrays'
+peak under tracemalloc was the same, so it is glibc's per-thread arenas); conv case (d) (462 M) gained (0.86x)."""
 
 
 def _gradients(
