@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from .backend import array_module, cupy_module, gpu_available, is_gpu_array  # noqa: F401 - the array module
+from .grad_mode import is_grad_enabled, set_grad_enabled
 from .kernels import _threads as _kernel_threads
 
 __all__ = [
@@ -232,8 +233,6 @@ def concurrently(first: Callable[[], Any], second: Callable[[], Any], like: Any 
     """
     if _threads < 2 or _kernel_threads.single_threaded() or (like is not None and is_gpu_array(like)):
         return first(), second()
-    from .grad_mode import is_grad_enabled, set_grad_enabled
-
     mode = is_grad_enabled()
 
     def on_the_pool() -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
 
 import numpy as np
@@ -62,8 +63,6 @@ def test_without_numba_one_warning_and_numpy_results() -> None:
         "messages = [str(w.message) for w in caught if 'Numba' in str(w.message)]\n"
         "assert len(messages) == 1, messages\n"
     )
-    import os
-
     env = {**os.environ, "TAPEGRAD_KERNELS": "compiled"}  # the compiled set asked for (the default), Numba missing
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 0, result.stderr
