@@ -142,6 +142,44 @@ def gemm_peak(size: int = 2048, repeats: int = 5) -> dict[str, float]:
     return out
 
 
+def handoff_latency(repeats: int = 100, busy_s: float = 0.002) -> dict[str, float] | None:
+    """What one hand-off to tapegrad's kernel pool costs on this machine: the round trip of
+    ``runtime.concurrently`` with two empty calls (the least any split op or side-by-side gradient pays), in
+    microseconds, back to back and after ``busy_s`` of work on the calling thread (as between the ops of a
+    training step, while the pool thread sleeps).  None with one thread (nothing is handed off).
+
+    Why it is in every run's header: it decides whether the pool pays for small ops, and it is a property of the
+    machine, not of tapegrad.  On the 2-core VM it read 75-250 µs on one day and 205 / 265 µs on another, when
+    the 28x28 demo ran slower on 2 threads than on 1 (docs/performance.md, "Fifth pass").
+    """
+    try:
+        from tapegrad.autograd import runtime
+    except ImportError:
+        return None
+    if runtime.get_num_threads() < 2:
+        return None
+
+    def noop() -> None:
+        return None
+
+    def round_trips(gap_s: float) -> list[float]:
+        times = []
+        for _ in range(repeats):
+            if gap_s:
+                until = time.perf_counter() + gap_s
+                while time.perf_counter() < until:  # busy, as the calling thread is between ops
+                    pass
+            start = time.perf_counter()
+            runtime.concurrently(noop, noop)
+            times.append(time.perf_counter() - start)
+        return sorted(times)
+
+    round_trips(0.0)  # warm-up: the pool thread started, the code paths run once
+    back_to_back, after_work = round_trips(0.0), round_trips(busy_s)
+    return {"median_us": back_to_back[repeats // 2] * 1e6, "p90_us": back_to_back[repeats * 9 // 10] * 1e6,
+            "after_work_median_us": after_work[repeats // 2] * 1e6, "busy_s": busy_s}
+
+
 def gpu_gemm_peak(size: int = 8192, repeats: int = 5) -> dict[str, float]:
     """Best float32 GEMM rate of CuPy and torch CUDA (synchronised), and the card's name."""
     import cupy

@@ -108,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         info["gpu"] = peak["gpu"]
     else:
         peak = machine.gemm_peak(size=2048, repeats=3 if args.quick else 7)
+        info["handoff"] = machine.handoff_latency()
     print(_machine_lines(info, thread_state, peak, args))
 
     rows: list[dict[str, Any]] = []
@@ -283,8 +284,16 @@ def _machine_lines(
             f"{'CuPy on ' + str(info['gpu']) if 'gpu' in info else 'numpy'} {peak['numpy_gflops']:.1f} GFLOP/s, "
             f"torch {peak.get('torch_gflops', float('nan')):.1f} GFLOP/s; device {args.device}"
             + ("; --quick" if args.quick else ""),
+            *([_handoff_line(info["handoff"])] if info.get("handoff") else []),
         ]
     )
+
+
+
+def _handoff_line(handoff: dict[str, float]) -> str:
+    return (f"tapegrad pool hand-off (runtime.concurrently of two empty calls): {handoff['median_us']:.0f} us "
+            f"median, p90 {handoff['p90_us']:.0f} us; {handoff['after_work_median_us']:.0f} us after "
+            f"{handoff['busy_s'] * 1e3:.0f} ms of work")
 
 
 def markdown_table(

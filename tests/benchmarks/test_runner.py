@@ -84,3 +84,18 @@ def test_tinyml_max_pool_matches_torch(k: int, stride: int) -> None:
     tout.backward(torch.tensor(g))
     np.testing.assert_allclose(out, tout.detach().numpy())
     np.testing.assert_allclose(ref.backward(g, arg), tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_the_machine_header_measures_the_pool_hand_off_only_when_there_is_a_pool_thread() -> None:
+    from tapegrad.autograd import runtime
+
+    from benchmarks import machine
+
+    with runtime.num_threads(2):
+        handoff = machine.handoff_latency(repeats=10, busy_s=0.0005)
+    assert handoff is not None
+    assert 0 < handoff["median_us"] <= handoff["p90_us"] and handoff["after_work_median_us"] > 0
+    line = run._handoff_line(handoff)
+    assert "hand-off" in line and f"{handoff['median_us']:.0f} us median" in line
+    with runtime.num_threads(1):
+        assert machine.handoff_latency(repeats=10) is None
