@@ -44,18 +44,46 @@ def test_occlusion_figure_shared_scale_colour_bar_and_no_effect(tmp_path: Path) 
 
 
 def test_no_effect_is_written_on_a_flat_map(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    plt = pictures.pyplot()
+    from matplotlib.figure import Figure
+
     written: list[str] = []
-    original = plt.Axes.text
+    original = Figure.text
 
     def spy(self, x, y, s, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
         written.append(s)
         return original(self, x, y, s, *args, **kwargs)
 
-    monkeypatch.setattr(plt.Axes, "text", spy)
+    monkeypatch.setattr(Figure, "text", spy)
     panel_figure([[Panel(np.full((3, 3), 0.002), "flat", "change")],
                   [Panel(np.full((3, 3), -0.2), "strong", "change")]], tmp_path / "x.png")
     assert sum("no effect" in s for s in written) == 1
+    assert {"flat", "strong"} <= set(written)  # the titles
+
+
+def test_panels_are_coloured_as_imshow_colours_them_and_enlarged_by_whole_pixels(tmp_path: Path) -> None:
+    """Each panel is the array coloured by imshow's colour map and norm for its kind, enlarged nearest-neighbour
+    into its square, with a frame; a wide array keeps its aspect (centred, white above and below)."""
+    from matplotlib import colormaps
+
+    grey = np.array([[0.0, 2.0], [4.0, 4.0]])  # min-max: black, mid grey, white
+    signed = np.array([[-1.0, 0.5]])  # symmetric around zero: black and 3/4 grey, in a 1:2 strip
+    path = panel_figure([[Panel(grey, "grey"), Panel(signed, "signed", "signed")]], tmp_path / "p.png")
+    pixels = _colours(path)
+    side = round((pictures.PANEL_INCHES - pictures.GAP_INCHES) * pictures.DPI)
+    top = pixels.shape[0] - round(0.1 * pictures.DPI) - round(pictures.GAP_INCHES / 2 * pictures.DPI) - side
+    left = round(pictures.GAP_INCHES / 2 * pictures.DPI)
+    quarter = side // 4
+    expected = {(0, 0): 0, (0, 1): 128, (1, 0): 255, (1, 1): 255}
+    for (i, j), value in expected.items():  # the centre of each source pixel's block
+        y, x = top + quarter * (2 * i + 1), left + quarter * (2 * j + 1)
+        assert abs(pixels[y, x] - value).max() <= 2, (i, j, pixels[y, x])
+    assert (pixels[top + side // 2, left] < 60).all()  # the frame's left edge
+    strip_left = left + round(pictures.PANEL_INCHES * pictures.DPI)
+    mid = top + side // 2
+    assert (pixels[mid, strip_left + quarter] < 5).all()  # -1: black
+    three_quarters = np.round(np.array(colormaps["gray"](0.75)[:3]) * 255)
+    assert abs(pixels[mid, strip_left + 3 * quarter] - three_quarters).max() <= 2
+    assert (pixels[top + 5, strip_left + side // 2] == 255).all()  # above the 1:2 strip: the white page
 
 
 def test_curves_have_whole_epoch_ticks(tmp_path: Path) -> None:
@@ -63,8 +91,6 @@ def test_curves_have_whole_epoch_ticks(tmp_path: Path) -> None:
                 "val_accuracy": 0.55 + e / 40} for e in range(1, 8)]
     path = plot_history(history, tmp_path / "curves.png")
     assert Image.open(path).size == (1000, 380)
-    plt = pictures.pyplot()
-    assert plt.get_fignums() == []  # the figure was closed (no leak across a long report)
     with pytest.raises(ValueError, match="empty"):
         plot_history([], tmp_path / "none.png")
 

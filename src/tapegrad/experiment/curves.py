@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from .pictures import pyplot
+from .pictures import new_figure
 
 COLOURS = {"train": "#1f77b4", "val": "#ff7f0e"}
 NAMES = {"train": "training (augmented, dropout on)", "val": "validation (plain images, eval mode)"}
@@ -19,14 +19,14 @@ def plot_history(history: Sequence[dict[str, float]], path: str | Path) -> Path:
     """Loss (left) and accuracy (right) of the training batches and of the validation set, per epoch."""
     if not history:
         raise ValueError("plot_history: the history is empty (no finished epoch)")
-    plt = pyplot()
     from matplotlib.ticker import MaxNLocator, PercentFormatter
 
     epochs = [int(h.get("epoch", i + 1)) for i, h in enumerate(history)]
     series = {"train": ("train_loss", "train_accuracy")}
     if all("val_loss" in h for h in history):
         series["val"] = ("val_loss", "val_accuracy")
-    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig = new_figure(10, 3.8)
+    loss_ax, acc_ax = fig.subplots(1, 2)
     for name, (loss_key, acc_key) in series.items():
         style = {"color": COLOURS[name], "marker": "o", "markersize": 3, "linewidth": 1.5, "label": NAMES[name]}
         loss_ax.plot(epochs, [h[loss_key] for h in history], **style)
@@ -44,5 +44,4 @@ def plot_history(history: Sequence[dict[str, float]], path: str | Path) -> Path:
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=100)
-    plt.close(fig)
     return path
