@@ -3,11 +3,12 @@
 Everything that touches the process beyond one op's arrays lives here, beside ``backend.py`` (the array module,
 re-exported) and the compiled kernels of ``kernels/``:
 
-* the thread budget: ``TAPEGRAD_NUM_THREADS`` at import (default: the cores, at most 8), changed only by
-  :func:`set_num_threads`, which also sets NumPy's BLAS threads through threadpoolctl (one budget, as
-  ``torch.set_num_threads``).  Importing tapegrad changes no process-wide setting;
+* the thread budget: ``TAPEGRAD_NUM_THREADS`` at import (else ``OMP_NUM_THREADS``, else the cores, at most 8),
+  changed only by :func:`set_num_threads`, which also sets NumPy's BLAS threads through threadpoolctl (one
+  budget, as ``torch.set_num_threads``).  Importing tapegrad changes no process-wide setting;
 * the kernel pool: batch-sliced NumPy kernels (pooling's comparisons, convolution's per-sample products)
-  release the GIL, so slices of the batch run on a small thread pool (:func:`over_batch`);
+  release the GIL, so slices of the batch run on the pool's workers (:func:`over_batch`, :func:`concurrently`;
+  ``pool.py``: workers that spin without the GIL between hand-offs);
 * scratch memory: per-thread buffers reused for the large temporaries (:func:`scratch`);
 * :func:`keep_freed_memory`, which the command line and the benchmarks call (importing does not): glibc's
   allocator keeps freed arrays for reuse instead of handing them back and faulting fresh pages in.
@@ -17,10 +18,10 @@ Why these choices and what they were measured against: docs/performance.md, "Thr
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
@@ -29,6 +30,7 @@ import numpy as np
 from .backend import array_module, cupy_module, gpu_available, is_gpu_array  # noqa: F401 - the array module
 from .grad_mode import is_grad_enabled, set_grad_enabled
 from .kernels import _threads as _kernel_threads
+from .pool import KernelPool
 
 __all__ = [
     "array_module", "blas_threads", "clear_scratch", "concurrently", "get_num_threads", "is_gpu_array",
@@ -83,9 +85,13 @@ the demo's 25.8-27.3 -> 24.7-25.4 ms, 16x3x224x224 unchanged (188 ms)."""
 
 
 def _threads_from_environment() -> int:
+    """``TAPEGRAD_NUM_THREADS``, else ``OMP_NUM_THREADS`` (as PyTorch: what an MPI or batch launcher sets per
+    process; its first level when it lists several, ignored when it is not a positive count), else the cores,
+    at most 8."""
     text = os.environ.get("TAPEGRAD_NUM_THREADS", "").strip()
     if not text:
-        return min(os.cpu_count() or 1, 8)
+        omp = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+        return int(omp) if omp.isdigit() and int(omp) > 0 else min(os.cpu_count() or 1, 8)
     try:
         value = int(text)
     except ValueError:
@@ -96,7 +102,7 @@ def _threads_from_environment() -> int:
 
 
 _lock = threading.Lock()
-_pool: ThreadPoolExecutor | None = None
+_pool: KernelPool | None = None
 _threads = _threads_from_environment()
 _kernel_threads.set_threads(_threads)  # the compiled kernels share the budget (tapegrad's own setting only)
 _blas: int | None = None  # BLAS threads per call as last set or read; None: not known yet
@@ -124,7 +130,7 @@ def set_num_threads(n: int, blas: int | None = None) -> None:
     with _lock:
         _threads = n
         if _pool is not None:
-            _pool.shutdown(wait=True)
+            _pool.shutdown()
             _pool = None
 
 
@@ -178,12 +184,28 @@ def blas_threads() -> int | None:
     return _blas
 
 
-def _executor() -> ThreadPoolExecutor:
+def _kernel_pool() -> KernelPool:
+    """The pool of ``_threads - 1`` workers (the calling thread is the other), made on first use."""
     global _pool
     with _lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=_threads, thread_name_prefix="tapegrad")
+            _pool = KernelPool(max(1, _threads - 1))
         return _pool
+
+
+def _forget_pool() -> None:
+    """In a forked child the workers do not exist: the next hand-off makes new ones."""
+    global _pool
+    _pool = None
+
+
+def _park_pool() -> None:
+    if _pool is not None:
+        _pool.park()
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+_kernel_threads.set_before_parallel(_park_pool)
 
 
 def over_batch(
@@ -215,11 +237,19 @@ def over_batch(
         if parts <= 1:
             kernel(0, n)
             return
+        pool = _kernel_pool()
+        parts = min(parts, pool.workers + 1)
         bounds = [n * i // parts for i in range(parts + 1)]
-        futures = [_executor().submit(kernel, bounds[i], bounds[i + 1]) for i in range(1, parts)]
-        kernel(bounds[0], bounds[1])  # the calling thread takes the first slice
-        for future in futures:
-            future.result()
+        batch = pool.start([functools.partial(kernel, bounds[i], bounds[i + 1]) for i in range(1, parts)])
+        if batch is None:  # another thread's slices hold the pool: the whole batch here
+            kernel(0, n)
+            return
+        try:
+            kernel(bounds[0], bounds[1])  # the calling thread takes the first slice
+        except BaseException:
+            batch.wait(raise_errors=False)
+            raise
+        batch.wait()
 
 
 def concurrently(first: Callable[[], Any], second: Callable[[], Any], like: Any = None) -> tuple[Any, Any]:
@@ -240,12 +270,16 @@ def concurrently(first: Callable[[], Any], second: Callable[[], Any], like: Any 
             return second()
 
     with _single_threaded_blas(like):
-        future = _executor().submit(on_the_pool)
+        batch = _kernel_pool().start([on_the_pool])
+        if batch is None:  # another thread's work holds the pool
+            return first(), second()
         try:
             with _kernel_threads.alone():
                 result = first()
-        finally:
-            other = future.result()  # waits (and raises its error) even when first() raised
+        except BaseException:
+            batch.wait(raise_errors=False)  # the second call is waited for before the error comes out
+            raise
+        (other,) = batch.wait()
     return result, other
 
 

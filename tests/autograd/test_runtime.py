@@ -162,3 +162,22 @@ def test_matmul_on_the_pool_equals_numpy_and_restores_the_blas(shape_a, shape_b)
     assert result.shape == (a @ b).shape and all(count == 2 for count in after)
     ints = rng.integers(0, 5, (40, 30)), rng.integers(0, 5, (30, 3000))
     np.testing.assert_array_equal(runtime.matmul(*ints), ints[0] @ ints[1])
+
+
+@pytest.mark.parametrize("environment, expected", [
+    ({"TAPEGRAD_NUM_THREADS": "3", "OMP_NUM_THREADS": "1"}, 3),  # tapegrad's own setting wins
+    ({"OMP_NUM_THREADS": "1"}, 1),  # what mpiexec / a batch system sets per process, as PyTorch reads it
+    ({"OMP_NUM_THREADS": "2,1"}, 2),  # nested levels: the first
+    ({"OMP_NUM_THREADS": "many"}, None),  # not a count: ignored
+    ({}, None),
+])
+def test_the_thread_budget_at_import_reads_tapegrad_then_openmp_then_the_cores(monkeypatch, environment,
+                                                                                  expected) -> None:
+    import os
+
+    for name in ("TAPEGRAD_NUM_THREADS", "OMP_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    cores = min(os.cpu_count() or 1, 8)
+    assert runtime._threads_from_environment() == (cores if expected is None else expected)

@@ -43,7 +43,8 @@ def _image_size(text: str) -> int:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to compute (default cpu)")
     p.add_argument("--threads", type=_threads_count, default=None,
-                   help="threads for tapegrad's kernels (default: TAPEGRAD_NUM_THREADS, else the cores up to 8); "
+                   help="threads for tapegrad's kernels (default: TAPEGRAD_NUM_THREADS, else OMP_NUM_THREADS, else the "
+                   "cores up to 8); "
                    "BLAS runs one thread per call, faster for this small network; 0 = leave both as they are")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--distributed", action="store_true",
