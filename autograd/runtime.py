@@ -7,8 +7,7 @@ re-exported) and the compiled kernels of ``kernels/``:
   changed only by :func:`set_num_threads`, which also sets NumPy's BLAS threads through threadpoolctl (one
   budget, as ``torch.set_num_threads``).  Importing tapegrad changes no process-wide setting;
 * the kernel pool: batch-sliced NumPy kernels (pooling's comparisons, convolution's per-sample products)
-  release the GIL, so slices of the batch run on the pool's workers (:func:`over_batch`, :func:`concurrently`;
-  ``pool.py``: workers that spin without the GIL between hand-offs);
+  release the GIL, so slices of the batch run on a small thread pool (:func:`over_batch`);
 * scratch memory: per-thread buffers reused for the large temporaries (:func:`scratch`);
 * :func:`keep_freed_memory`, which the command line and the benchmarks call (importing does not): glibc's
   allocator keeps freed arrays for reuse instead of handing them back and faulting fresh pages in.
@@ -18,10 +17,10 @@ Why these choices and what they were measured against: docs/performance.md, "Thr
 
 from __future__ import annotations
 
-import functools
 import os
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
@@ -30,7 +29,6 @@ import numpy as np
 from .backend import array_module, cupy_module, gpu_available, is_gpu_array  # noqa: F401 - the array module
 from .grad_mode import is_grad_enabled, set_grad_enabled
 from .kernels import _threads as _kernel_threads
-from .pool import KernelPool
 
 __all__ = [
     "array_module", "blas_threads", "clear_scratch", "concurrently", "get_num_threads", "is_gpu_array",
@@ -102,7 +100,7 @@ def _threads_from_environment() -> int:
 
 
 _lock = threading.Lock()
-_pool: KernelPool | None = None
+_pool: ThreadPoolExecutor | None = None
 _threads = _threads_from_environment()
 _kernel_threads.set_threads(_threads)  # the compiled kernels share the budget (tapegrad's own setting only)
 _blas: int | None = None  # BLAS threads per call as last set or read; None: not known yet
@@ -130,7 +128,7 @@ def set_num_threads(n: int, blas: int | None = None) -> None:
     with _lock:
         _threads = n
         if _pool is not None:
-            _pool.shutdown()
+            _pool.shutdown(wait=True)
             _pool = None
 
 
@@ -184,28 +182,12 @@ def blas_threads() -> int | None:
     return _blas
 
 
-def _kernel_pool() -> KernelPool:
-    """The pool of ``_threads - 1`` workers (the calling thread is the other), made on first use."""
+def _executor() -> ThreadPoolExecutor:
     global _pool
     with _lock:
         if _pool is None:
-            _pool = KernelPool(max(1, _threads - 1))
+            _pool = ThreadPoolExecutor(max_workers=_threads, thread_name_prefix="tapegrad")
         return _pool
-
-
-def _forget_pool() -> None:
-    """In a forked child the workers do not exist: the next hand-off makes new ones."""
-    global _pool
-    _pool = None
-
-
-def _park_pool() -> None:
-    if _pool is not None:
-        _pool.park()
-
-
-os.register_at_fork(after_in_child=_forget_pool)
-_kernel_threads.set_before_parallel(_park_pool)
 
 
 def over_batch(
@@ -237,19 +219,11 @@ def over_batch(
         if parts <= 1:
             kernel(0, n)
             return
-        pool = _kernel_pool()
-        parts = min(parts, pool.workers + 1)
         bounds = [n * i // parts for i in range(parts + 1)]
-        batch = pool.start([functools.partial(kernel, bounds[i], bounds[i + 1]) for i in range(1, parts)])
-        if batch is None:  # another thread's slices hold the pool: the whole batch here
-            kernel(0, n)
-            return
-        try:
-            kernel(bounds[0], bounds[1])  # the calling thread takes the first slice
-        except BaseException:
-            batch.wait(raise_errors=False)
-            raise
-        batch.wait()
+        futures = [_executor().submit(kernel, bounds[i], bounds[i + 1]) for i in range(1, parts)]
+        kernel(bounds[0], bounds[1])  # the calling thread takes the first slice
+        for future in futures:
+            future.result()
 
 
 def concurrently(first: Callable[[], Any], second: Callable[[], Any], like: Any = None) -> tuple[Any, Any]:
@@ -270,16 +244,12 @@ def concurrently(first: Callable[[], Any], second: Callable[[], Any], like: Any 
             return second()
 
     with _single_threaded_blas(like):
-        batch = _kernel_pool().start([on_the_pool])
-        if batch is None:  # another thread's work holds the pool
-            return first(), second()
+        future = _executor().submit(on_the_pool)
         try:
             with _kernel_threads.alone():
                 result = first()
-        except BaseException:
-            batch.wait(raise_errors=False)  # the second call is waited for before the error comes out
-            raise
-        (other,) = batch.wait()
+        finally:
+            other = future.result()  # waits (and raises its error) even when first() raised
     return result, other
 
 

@@ -167,7 +167,6 @@ class jit:  # noqa: N801 - a decorator, named like numba.njit
                 return get(False)(*args)
             kernel = get(True)
             numba = _numba
-            _threads.before_parallel()
             with _launch_lock:  # one parallel region at a time (the workqueue layer is not re-entrant)
                 threads = _threads.wanted(numba.config.NUMBA_NUM_THREADS)
                 if numba.get_num_threads() != threads:

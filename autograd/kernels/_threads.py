@@ -35,24 +35,6 @@ def alone() -> Iterator[None]:
         _local.alone = previous
 
 
-def _nothing() -> None:
-    return None
-
-
-_before_parallel: Callable[[], Any] = _nothing
-
-
-def set_before_parallel(callback: Callable[[], Any]) -> None:
-    """What a parallel compiled region calls before it starts: the runtime sends its pool's spinning workers to
-    sleep there (``pool.KernelPool.park``), so that Numba's threads have the cores."""
-    global _before_parallel
-    _before_parallel = callback
-
-
-def before_parallel() -> None:
-    _before_parallel()
-
-
 def set_threads(n: int | None) -> None:
     """Let compiled kernels use at most ``n`` threads (None: Numba's default, every core)."""
     global _threads
