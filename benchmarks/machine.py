@@ -149,8 +149,9 @@ def handoff_latency(repeats: int = 100, busy_s: float = 0.002) -> dict[str, floa
     training step, while the pool thread sleeps).  None with one thread (nothing is handed off).
 
     Why it is in every run's header: it decides whether the pool pays for small ops, and it is a property of the
-    machine, not of tapegrad.  On the 2-core VM it read 75-250 µs on one day and 205 / 265 µs on another, when
-    the 28x28 demo ran slower on 2 threads than on 1 (docs/performance.md, "Fifth pass").
+    machine and the moment, not of tapegrad: on the 2-core VM it read 63 µs back to back and 390 µs after 2 ms
+    of work on a day when the 28x28 demo ran slower on 2 threads than on 1, and 90-260 / 250-510 µs an hour
+    later (docs/performance.md, "Fifth pass").
     """
     try:
         from tapegrad.autograd import runtime

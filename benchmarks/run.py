@@ -289,7 +289,6 @@ def _machine_lines(
     )
 
 
-
 def _handoff_line(handoff: dict[str, float]) -> str:
     return (f"tapegrad pool hand-off (runtime.concurrently of two empty calls): {handoff['median_us']:.0f} us "
             f"median, p90 {handoff['p90_us']:.0f} us; {handoff['after_work_median_us']:.0f} us after "

@@ -120,13 +120,14 @@ def panel_figure(rows: Sequence[Sequence[Panel]], path: str | Path, caption: str
             h, w = picture.shape[:2]
             x0, y0 = round((j * PANEL_INCHES + GAP_INCHES / 2) * DPI) + (side - w) // 2, bottom + (side - h) // 2
             fig.figimage(picture, x0, y0, origin="upper")
-            fig.add_artist(Rectangle((x0 / DPI / width, y0 / DPI / height), w / DPI / width, h / DPI / height,
-                                     transform=fig.transFigure, fill=False, linewidth=0.8, edgecolor="black"))
-            centre = (x0 + w / 2) / DPI / width
-            fig.text(centre, (y0 + h + 4 / 72 * DPI) / DPI / height, panel.title, fontsize=10, ha="center",
-                     va="baseline")
+            left, low, w_frac, h_frac = box(x0 / DPI, y0 / DPI, w / DPI, h / DPI)
+            fig.add_artist(Rectangle((left, low), w_frac, h_frac, transform=fig.transFigure, fill=False,
+                                     linewidth=0.8, edgecolor="black"))
+            centre = left + w_frac / 2
+            title_pad = 4 / 72 / height  # matplotlib's title pad, 4 points, as a fraction of the figure
+            fig.text(centre, low + h_frac + title_pad, panel.title, fontsize=10, ha="center", va="baseline")
             if panel.kind == "change" and float(np.abs(_plane(panel.array)).max()) < NO_EFFECT:
-                fig.text(centre, (y0 + h / 2) / DPI / height, f"no effect\n(|change| < {NO_EFFECT:g})",
+                fig.text(centre, low + h_frac / 2, f"no effect\n(|change| < {NO_EFFECT:g})",
                          ha="center", va="center", fontsize=9, color="#333")
     if caption:
         fig.suptitle(caption, fontsize=11, y=1 - 0.08 / height, va="top")
