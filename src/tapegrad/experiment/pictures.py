@@ -113,10 +113,12 @@ def panel_figure(rows: Sequence[Sequence[Panel]], path: str | Path, caption: str
     def box(left: float, bottom: float, w: float, h: float) -> list[float]:  # inches -> figure fractions
         return [left / width, bottom / height, w / width, h / height]
 
+    title_pad = 4 / 72 / height  # matplotlib's title pad, 4 points, as a fraction of the figure
     for i, row in enumerate(rows):
         bottom = round((height - top - (i + 1) * row_inches + GAP_INCHES / 2) * DPI)
         for j, panel in enumerate(row):
-            picture = _enlarged(_colours(panel, limit), side)
+            plane = _plane(panel.array)
+            picture = _enlarged(_colours(plane, panel.kind, limit), side)
             h, w = picture.shape[:2]
             x0, y0 = round((j * PANEL_INCHES + GAP_INCHES / 2) * DPI) + (side - w) // 2, bottom + (side - h) // 2
             fig.figimage(picture, x0, y0, origin="upper")
@@ -124,9 +126,8 @@ def panel_figure(rows: Sequence[Sequence[Panel]], path: str | Path, caption: str
             fig.add_artist(Rectangle((left, low), w_frac, h_frac, transform=fig.transFigure, fill=False,
                                      linewidth=0.8, edgecolor="black"))
             centre = left + w_frac / 2
-            title_pad = 4 / 72 / height  # matplotlib's title pad, 4 points, as a fraction of the figure
             fig.text(centre, low + h_frac + title_pad, panel.title, fontsize=10, ha="center", va="baseline")
-            if panel.kind == "change" and float(np.abs(_plane(panel.array)).max()) < NO_EFFECT:
+            if panel.kind == "change" and float(np.abs(plane).max()) < NO_EFFECT:
                 fig.text(centre, low + h_frac / 2, f"no effect\n(|change| < {NO_EFFECT:g})",
                          ha="center", va="center", fontsize=9, color="#333")
     if caption:
@@ -147,17 +148,17 @@ def panel_figure(rows: Sequence[Sequence[Panel]], path: str | Path, caption: str
 CHANGE_MAP = "RdBu_r"  # occlusion changes: blue where occluding lowers p, red where it raises it
 
 
-def _colours(panel: Panel, limit: float | None) -> np.ndarray:
-    """A panel's array as float RGBA, coloured as ``imshow`` colours it: grey scaled min-max (``"image"``), grey
-    symmetric around zero (``"signed"``), or the shared blue-white-red scale (``"change"``); an RGB image as it
-    is, clipped to [0, 1].  NaN comes out transparent (the white page), as ``imshow``'s "bad" colour."""
+def _colours(a: np.ndarray, kind: str, limit: float | None) -> np.ndarray:
+    """A panel's plane (``_plane``) as float RGBA, coloured as ``imshow`` colours it: grey scaled min-max
+    (``"image"``), grey symmetric around zero (``"signed"``), or the shared blue-white-red scale (``"change"``);
+    an RGB image as it is, clipped to [0, 1].  NaN comes out transparent (the white page), as ``imshow``'s "bad"
+    colour."""
     from matplotlib import colormaps
     from matplotlib.colors import Normalize
 
-    a = _plane(panel.array)
-    if panel.kind == "change":
+    if kind == "change":
         return colormaps[CHANGE_MAP](Normalize(-limit, limit)(a))
-    if panel.kind == "signed":
+    if kind == "signed":
         m = float(np.nanmax(np.abs(a))) if np.isfinite(a).any() else 1.0
         return colormaps["gray"](Normalize(-(m or 1.0), m or 1.0)(a))
     if a.ndim == 3:  # RGB
