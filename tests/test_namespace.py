@@ -52,6 +52,21 @@ def test_forwarded_ops_and_dtype_names() -> None:
         assert tg.zeros(2, dtype=getattr(tg, name)).dtype == getattr(tg, name)
 
 
+def test_thread_budget_is_set_and_read_as_in_torch() -> None:
+    from tapegrad.autograd import runtime
+
+    assert tg.set_num_threads is runtime.set_num_threads and tg.get_num_threads is runtime.get_num_threads
+    before, blas = tg.get_num_threads(), runtime.blas_threads()
+    try:
+        tg.set_num_threads(1)
+        assert tg.get_num_threads() == 1 and tg.nn.get_num_threads() == 1 and runtime.blas_threads() == 1
+    finally:
+        tg.set_num_threads(before, blas or before)
+    assert tg.get_num_threads() == before
+    with pytest.raises(ValueError, match="positive int, got 0"):
+        tg.set_num_threads(0)
+
+
 def test_tensor_copies_as_tensor_and_from_numpy_share() -> None:
     a = np.zeros(3)
     copied, shared, wrapped = tg.tensor(a), tg.from_numpy(a), tg.as_tensor(a)

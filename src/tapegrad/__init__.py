@@ -10,7 +10,8 @@
     loss.backward()
     w.data -= 0.1 * w.grad.data  # no in-place ops on the tape: update the leaf's array
 
-Tensors, creation, grad modes, dtype names and the joining/selecting ops are bound here; every other public
+Tensors, creation, grad modes, the thread budget (``tg.set_num_threads`` / ``tg.get_num_threads``, as in
+torch), dtype names and the joining/selecting ops are bound here; every other public
 function of :mod:`tapegrad.autograd` (``tg.exp``, ``tg.softmax``, ``tg.sign`` ...) is forwarded on first use.
 The submodules ``tg.nn``, ``tg.optim`` (``tg.nn.optim``), ``tg.viz`` and ``tg.distributed`` load on first use
 too: ``import tapegrad`` costs what NumPy and the autograd core cost (about 0.3 s here), not the 0.8 s of
@@ -55,6 +56,7 @@ from tapegrad.autograd.ops import (
     zeros,
     zeros_like,
 )
+from tapegrad.autograd.runtime import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
 
@@ -115,9 +117,8 @@ def __dir__() -> list[str]:
 __all__ = [
     "Tensor", "arange", "as_tensor", "bool", "cat", "complex64", "complex128", "double", "einsum", "empty",
     "empty_like", "enable_grad", "eye", "float", "float16", "float32", "float64", "from_numpy", "full", "full_like",
-    "half",
-    "inference_mode", "int", "int8", "int16", "int32", "int64", "is_grad_enabled", "is_tensor", "linspace",
-    "long", "manual_seed", "matmul", "maximum", "minimum", "no_grad", "ones", "ones_like", "rand", "rand_like",
-    "randint", "randint_like", "randn", "randn_like", "set_grad_enabled", "short", "stack", "tensor", "uint8",
-    "where", "zeros", "zeros_like",
+    "get_num_threads", "half", "inference_mode", "int", "int8", "int16", "int32", "int64", "is_grad_enabled",
+    "is_tensor", "linspace", "long", "manual_seed", "matmul", "maximum", "minimum", "no_grad", "ones", "ones_like",
+    "rand", "rand_like", "randint", "randint_like", "randn", "randn_like", "set_grad_enabled", "set_num_threads",
+    "short", "stack", "tensor", "uint8", "where", "zeros", "zeros_like",
 ]
