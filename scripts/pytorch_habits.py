@@ -73,6 +73,15 @@ def seeded_random():
 
 
 @habit()
+def thread_budget():
+    before = tg.get_num_threads()
+    tg.set_num_threads(1)
+    one = tg.get_num_threads()
+    tg.set_num_threads(before)
+    return [one, tg.get_num_threads() == before, isinstance(before, int), before >= 1]
+
+
+@habit()
 def numpy_bridge():
     a = np.zeros(3)
     shared = tg.from_numpy(a)
