@@ -18,22 +18,20 @@ column building + matrix products:
 The batch goes in chunks of about ``CHUNK_BYTES`` of columns, built in a reused scratch buffer so the product
 reads them from cache.  Groups split channels into independent blocks: one more stacked (batch) axis of the
 product.  Threads: slices of the batch run on tapegrad's kernel pool with one BLAS thread each
-(``autograd/runtime.py``, ``over_batch``); weight gradients of the slices are summed in batch order, so the
-result does not depend on the thread count.  The measurements behind these choices, and what was tried and not kept:
+(``autograd/runtime.py``, ``over_batch``); the weight gradient sums fixed blocks of the batch (``WEIGHT_BLOCKS``),
+so no result depends on the thread count.  The measurements behind these choices, and what was tried and not kept:
 docs/performance.md, "Convolution".
 """
 
 from __future__ import annotations
 
-import functools
-import operator
 from collections.abc import Iterator
 from typing import Any
 
 from tapegrad.autograd import kernels
 from tapegrad.autograd.runtime import array_module, over_batch, scratch
 
-from .conv_wide import CHUNK_BYTES, has_wide_columns, wide_bands, wide_rows, widen
+from .conv_wide import CHUNK_BYTES, has_wide_columns, wide_bands, wide_rows, wide_samples, widen
 from .geometry import Geometry
 from .im2col import fold_array, unfold_array
 
@@ -128,33 +126,61 @@ def conv2d_weight_grad(grad: Any, x: Any, geo: Geometry, groups: int) -> Any:
     o = grad.shape[1]
     k, spatial = c * geo.kh * geo.kw // groups, geo.grid_h * geo.grid_w
     grad4 = grad.reshape(n, groups, o // groups, spatial)
-    partial: dict[int, Any] = {}  # one weight gradient per pool thread's slice, summed in batch order
     wide = has_wide_columns(geo)
+    chunk = wide_samples(c, x.dtype, geo, n) if wide else _chunk_size(c, x.dtype, geo, n)
+    bounds = _weight_blocks(n, chunk)
+    partial = xp.empty((len(bounds) - 1, groups, k, o // groups), dtype=x.dtype)  # one sum per block
 
-    def kernel(lo: int, hi: int) -> None:
-        total = xp.zeros((groups, k, o // groups), dtype=x.dtype)
-        product = xp.empty_like(total)
-        if wide:
-            for start, stop, r0, r1, cols in wide_bands(x, geo, lo, hi, side_by_side=True):
-                cols3 = cols.reshape(groups, k, -1)
-                grad_wide = widen(grad[start:stop, :, r0:r1], geo, groups)
-                for gi in range(groups):  # dot, not matmul: see the docstring
-                    xp.dot(cols3[gi], grad_wide[gi].T, out=product[gi])
-                total += product
-            partial[lo] = total
-            return
-        for start, stop, cols in _chunks(n, c, x.dtype, x, geo, lo, hi):
-            unfold_array(x[start:stop], geo, cols)
-            cols4 = cols.reshape(stop - start, groups, k, spatial)
-            for i in range(start, stop):
-                for gi in range(groups):  # dot, not matmul: see the docstring
-                    xp.dot(cols4[i - start, gi], grad4[i, gi].T, out=product[gi])
-                total += product
-        partial[lo] = total
+    def kernel(first: int, last: int) -> None:  # blocks first..last-1
+        product = xp.empty_like(partial[0])
+        for block in range(first, last):
+            lo, hi, total = bounds[block], bounds[block + 1], partial[block]
+            target = total  # the block's first product is written into its sum, the others added
+            if wide:
+                for start, stop, r0, r1, cols in wide_bands(x, geo, lo, hi, side_by_side=True):
+                    cols3 = cols.reshape(groups, k, -1)
+                    grad_wide = widen(grad[start:stop, :, r0:r1], geo, groups)
+                    for gi in range(groups):  # dot, not matmul: see the docstring
+                        xp.dot(cols3[gi], grad_wide[gi].T, out=target[gi])
+                    if target is product:
+                        total += product
+                    target = product
+                continue
+            for start, stop, cols in _chunks(n, c, x.dtype, x, geo, lo, hi):
+                unfold_array(x[start:stop], geo, cols)
+                cols4 = cols.reshape(stop - start, groups, k, spatial)
+                for i in range(start, stop):
+                    for gi in range(groups):  # dot, not matmul: see the docstring
+                        xp.dot(cols4[i - start, gi], grad4[i, gi].T, out=target[gi])
+                    if target is product:
+                        total += product
+                    target = product
 
-    _over_batch(n, n * c * geo.kh * geo.kw * spatial, kernel, x)
-    total = functools.reduce(operator.add, (partial[lo] for lo in sorted(partial)))
+    _over_batch(len(bounds) - 1, n * c * geo.kh * geo.kw * spatial, kernel, x)
+    total = partial[0]
+    for block in range(1, len(bounds) - 1):  # in batch order, whatever the threads
+        total += partial[block]
     return total.transpose(0, 2, 1).reshape(o, c // groups, geo.kh, geo.kw)
+
+
+WEIGHT_BLOCKS = 8
+"""The weight gradient sums the batch in at most this many blocks (``_weight_blocks``), fixed by the shapes
+alone: each block's products are summed in order, the blocks' sums added in batch order at the end, and the
+pool's threads take whole blocks.  So its bits are the same on any thread count (up to 8, the most the budget
+gives).  It summed each thread's slice before, and the last bits changed between one thread and two (up to
+1.3e-4 on the 64x64x16x16 -> 64 weight gradient, entries of about 10), and with them a training run's.
+In-process A/B against the per-slice sums (2026-12-02, medians of 11-15 interleaved blocks): one thread
+0.96-1.01x the time on seven convolutions of the benchmarks, two threads 0.99x on 64x16x16x16 -> 32."""
+
+
+def _weight_blocks(n: int, chunk: int) -> list[int]:
+    """Sample bounds of the weight gradient's blocks: a power of two of them (so that 2, 4 or 8 threads take
+    equal shares), at most ``WEIGHT_BLOCKS``, each about two chunks of ``chunk`` samples or more (smaller blocks
+    cut the chunks short: thinner products)."""
+    blocks = 1
+    while blocks * 2 <= min(WEIGHT_BLOCKS, -(-n // chunk) // 2):
+        blocks *= 2
+    return [n * b // blocks for b in range(blocks + 1)]
 
 
 def _input_gradient_stride1(w_t: Any, grad: Any, geo: Geometry, out: Any) -> None:

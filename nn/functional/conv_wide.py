@@ -57,11 +57,8 @@ def wide_bands(
     # the padded plane, or with a larger stride one of the input's stride phases (``kernels.phase_columns``)
     hp, wp = -(-(h + 2 * geo.ph) // geo.sh), wide_width(geo)
     row_bytes = c * taps * wp * x.dtype.itemsize
-    per_sample = row_bytes * geo.grid_h
-    if per_sample <= BAND_BYTES:
-        samples, band = max(1, min(hi - lo, CHUNK_BYTES // max(per_sample, 1))), geo.grid_h
-    else:
-        samples, band = 1, max(1, BAND_BYTES // row_bytes)
+    samples = wide_samples(c, x.dtype, geo, hi - lo)
+    band = geo.grid_h if row_bytes * geo.grid_h <= BAND_BYTES else max(1, BAND_BYTES // row_bytes)
     for start in range(lo, hi, samples):
         stop = min(hi, start + samples)
         nb = stop - start
@@ -82,6 +79,15 @@ def wide_bands(
                 kernels.wide_columns(x[start:stop], planes, cols, geo.ph, geo.pw, geo.kw, geo.dh, geo.dw, r0,
                                      r0 == 0, side_by_side)
             yield start, stop, r0, r1, cols.reshape((c * taps, nb, width) if side_by_side else (nb, c * taps, width))
+
+
+def wide_samples(c: int, dtype: Any, geo: Geometry, samples: int) -> int:
+    """How many of ``samples`` samples of C channels go in one chunk of wide columns (``wide_bands``): about
+    ``CHUNK_BYTES`` of columns, at least one sample (which then goes in bands when over ``BAND_BYTES``)."""
+    per_sample = c * geo.kh * geo.kw * wide_width(geo) * geo.grid_h * dtype.itemsize
+    if per_sample > BAND_BYTES:
+        return 1
+    return max(1, min(samples, CHUNK_BYTES // max(per_sample, 1)))
 
 
 def widen(grad: Any, geo: Geometry, groups: int) -> Any:
