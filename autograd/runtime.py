@@ -268,7 +268,12 @@ def matmul(a: Any, b: Any) -> Any:
     ran slower and did not gain from the second thread (linear layer 16x100352 @ (10x100352)ᵀ at 2 threads:
     2.80 ms with matmul, 1.54 ms with dot; with both operands C-ordered matmul was as fast or faster).
     A tall, narrow result of a transposed ``a`` (a linear layer's weight gradient ``xᵀ @ g``, 100352x16 @ 16x10)
-    is computed as the transpose of ``gᵀ @ x`` and returned as that transposed view: 2.8 -> 1.0 ms."""
+    is computed as the transpose of ``gᵀ @ x`` and returned as that transposed view: 2.8 -> 1.0 ms.
+
+    A split product can differ from the whole one in the last bit: OpenBLAS's single-threaded ``sgemm`` rounds
+    differently for a different number of rows (six of seven float32 shapes tried, 2026-12-02), so unlike the
+    convolutions' results (``conv_arrays.WEIGHT_BLOCKS``) a product above ``MIN_MATMUL_ELEMENTS`` per slice may
+    change its last bits with the thread count."""
     if a.ndim != 2 or b.ndim != 2 or is_gpu_array(a) or is_gpu_array(b) or type(a) is not np.ndarray:
         with _single_threaded_blas(a):
             return a @ b
