@@ -129,7 +129,8 @@ def conv2d_weight_grad(grad: Any, x: Any, geo: Geometry, groups: int) -> Any:
     wide = has_wide_columns(geo)
     chunk = wide_samples(c, x.dtype, geo, n) if wide else _chunk_size(c, x.dtype, geo, n)
     bounds = _weight_blocks(n, chunk)
-    partial = xp.empty((len(bounds) - 1, groups, k, o // groups), dtype=x.dtype)  # one sum per block
+    partial = xp.zeros((len(bounds) - 1, groups, k, o // groups), dtype=x.dtype)  # one sum per block (an empty
+    # batch has one empty block: zeros)
 
     def kernel(first: int, last: int) -> None:  # blocks first..last-1
         product = xp.empty_like(partial[0])
@@ -169,8 +170,9 @@ alone: each block's products are summed in order, the blocks' sums added in batc
 pool's threads take whole blocks.  So its bits are the same on any thread count (up to 8, the most the budget
 gives).  It summed each thread's slice before, and the last bits changed between one thread and two (up to
 1.3e-4 on the 64x64x16x16 -> 64 weight gradient, entries of about 10), and with them a training run's.
-In-process A/B against the per-slice sums (2026-12-02, medians of 11-15 interleaved blocks): one thread
-0.96-1.01x the time on seven convolutions of the benchmarks, two threads 0.99x on 64x16x16x16 -> 32."""
+In-process A/B against the per-slice sums (2026-12-02, medians of 9-15 interleaved blocks): one thread
+0.90-1.00x the time on nine convolutions of the benchmarks and the training steps; two threads 0.97-1.02x on
+the 224x224 step's layers, 0.99-1.14x over three runs on 64x16x16x16 -> 32 (docs/performance.md, sixth pass)."""
 
 
 def _weight_blocks(n: int, chunk: int) -> list[int]:

@@ -57,3 +57,9 @@ def test_weight_blocks_are_a_power_of_two_of_whole_batch_slices() -> None:
     assert conv_arrays._weight_blocks(32, 8) == [0, 16, 32]
     assert conv_arrays._weight_blocks(3, 8) == [0, 3]
     assert conv_arrays._weight_blocks(100, 1) == [n * 100 // 8 for n in range(9)]  # at most WEIGHT_BLOCKS
+
+
+def test_weight_gradient_of_an_empty_batch_is_zero() -> None:
+    geo = Geometry.make("conv2d", (6, 6), (3, 3), 1, (1, 1), (1, 1))
+    out = conv_arrays.conv2d_weight_grad(np.ones((0, 4, 6, 6), np.float32), np.ones((0, 3, 6, 6), np.float32), geo, 1)
+    np.testing.assert_array_equal(out, np.zeros((4, 3, 3, 3), np.float32))
