@@ -15,6 +15,7 @@ from .activation import relu_backward, relu_forward
 from .avgpool import avg_pool, avg_unpool
 from .batchnorm import batch_norm_backward, batch_norm_forward
 from .conv_columns import phase_columns, wide_columns, wide_fold
+from .conv_direct import conv3x3_forward, conv3x3_weight_grad
 from .conv_wide import wide_output, widen
 from .maxpool import max_pool, max_pool_gather, max_pool_scatter, max_unpool
 from .optim import adam_step, sgd_step
@@ -24,7 +25,8 @@ from .unfold import col2im, im2col
 
 __all__ = [
     "KERNEL_SETS", "REGISTRY", "Kernel", "adam_step", "avg_pool", "avg_unpool", "batch_norm_backward",
-    "batch_norm_forward", "cache_dir", "channel_sum", "col2im", "cross_entropy", "get_kernels", "im2col",
-    "log_softmax", "max_pool", "max_pool_gather", "max_pool_scatter", "max_unpool", "phase_columns", "relu_backward",
-    "relu_forward", "set_kernels", "sgd_step", "taps", "wide_columns", "wide_fold", "wide_output", "widen",
+    "batch_norm_forward", "cache_dir", "channel_sum", "col2im", "conv3x3_forward", "conv3x3_weight_grad",
+    "cross_entropy", "get_kernels", "im2col", "log_softmax", "max_pool", "max_pool_gather", "max_pool_scatter",
+    "max_unpool", "phase_columns", "relu_backward", "relu_forward", "set_kernels", "sgd_step", "taps",
+    "wide_columns", "wide_fold", "wide_output", "widen",
 ]

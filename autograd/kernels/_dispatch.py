@@ -75,6 +75,11 @@ class Kernel:
             return self.compiled
         return self.reference
 
+    def compiled_for(self, *arrays: Any) -> bool:
+        """Whether the compiled twin would run on these arrays: for a caller whose choice of algorithm pays
+        only compiled (the direct 3x3 convolution is slower than columns as NumPy loops, and on a GPU)."""
+        return self.choose(*arrays) is self.compiled
+
     def __repr__(self) -> str:
         return f"<tapegrad kernel {self.name}>"
 

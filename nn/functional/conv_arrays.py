@@ -13,7 +13,10 @@ column building + matrix products:
   fewer columns, else col2im(Wᵀ @ grad) over whole flattened padded planes (``_input_gradient_stride1``); with
   other strides col2im(Wᵀ @ grad) through im2col's layout;
 * the columns are rebuilt for the weight gradient, not kept by the forward: the tape then holds only the input
-  and the weight.
+  and the weight;
+* no columns at all for a 3x3 stride-1 convolution of at most ``DIRECT_MAX_CHANNELS`` input channels on an
+  image at least ``DIRECT_MIN_WIDTH`` wide (a first layer): the forward and the weight gradient run the direct
+  loops of ``kernels.conv3x3_forward`` / ``conv3x3_weight_grad`` (its columns would be nine times the input).
 
 The batch goes in chunks of about ``CHUNK_BYTES`` of columns, built in a reused scratch buffer so the product
 reads them from cache.  Groups split channels into independent blocks: one more stacked (batch) axis of the
@@ -28,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 from tapegrad.autograd import kernels
 from tapegrad.autograd.runtime import array_module, over_batch, scratch
 
@@ -42,6 +46,29 @@ compiled column kernels and the weight gradient through ``dot``, 2^18 made the 6
 benchmark 36.5 -> 31.8 ms at 2 threads (in-process A/B, medians of 9 interleaved blocks; 2^16 gave 31.8)."""
 
 
+DIRECT_MAX_CHANNELS = 3
+"""Input channels up to which a 3x3 stride-1 convolution is computed directly (``kernels.conv3x3_forward``):
+its columns (9C rows) are then nine times a small input, and the product (K <= 27) is bound by writing and
+reading them.  Measured (2026-12-02, in-process A/B against wide columns, medians of 5 interleaved blocks, one
+/ two threads): 3 channels at 224x224, forward 0.54-0.62 / 0.55-0.58x the time, weight gradient 0.49-0.56 /
+0.47-0.55x; at 112x112 0.80 / 0.77x and 0.81 / 0.76x; 4 channels at 112x112 0.96 / 0.78x but the weight
+gradient 1.18 / 1.07x, so four channels keep the columns."""
+
+DIRECT_MIN_WIDTH = 64
+"""Output width from which the direct loops run: on smaller images a row is too short for them.  Same A/B:
+64 wide 0.74-0.90x (forward and weight gradient, one and two threads); 56 wide forward 0.82-0.90x but weight
+gradient 1.07-1.10x; 32x3x32x32 -> 16 1.02-1.24x, 64x3x32x32 -> 16 0.89-1.45x, 32x1x28x28 -> 16 (the demo's first
+layer) 1.30-1.49x."""
+
+
+def _direct(x: Any, weight: Any, geo: Geometry, groups: int) -> bool:
+    """Whether to compute this convolution with the direct 3x3 loops: few input channels, a wide enough image,
+    and the compiled kernels serving these arrays (as NumPy loops, or on a GPU, the columns are faster)."""
+    return (geo.kh == geo.kw == 3 and geo.sh == geo.sw == 1 and geo.dh == geo.dw == 1 and groups == 1
+            and x.shape[1] <= DIRECT_MAX_CHANNELS and geo.grid_w >= DIRECT_MIN_WIDTH
+            and kernels.conv3x3_forward.compiled_for(x, weight))
+
+
 def conv2d_forward(x: Any, weight: Any, geo: Geometry, groups: int, bias: Any = None) -> Any:
     """(N, C, H, W) cross-correlated with (O, C/groups, kh, kw) -> (N, O, grid_h, grid_w), plus the (O,) bias
     if given (added per chunk while the output is in cache: the separate pass over the output it replaced took
@@ -49,6 +76,14 @@ def conv2d_forward(x: Any, weight: Any, geo: Geometry, groups: int, bias: Any = 
     xp = array_module(x)
     n, c = x.shape[:2]
     o = weight.shape[0]
+    if _direct(x, weight, geo, groups):
+        direct = xp.empty((n, o, geo.grid_h, geo.grid_w), dtype=x.dtype)
+
+        def samples(lo: int, hi: int) -> None:
+            kernels.conv3x3_forward(x[lo:hi], weight, bias, direct[lo:hi], geo.ph, geo.pw)
+
+        _over_batch(n, n * c * 9 * geo.grid_h * geo.grid_w, samples, x)
+        return direct
     b4 = None if bias is None else bias.reshape(1, o, 1, 1)
     k, spatial = c * geo.kh * geo.kw // groups, geo.grid_h * geo.grid_w
     w3 = weight.reshape(groups, o // groups, k)
@@ -124,6 +159,8 @@ def conv2d_weight_grad(grad: Any, x: Any, geo: Geometry, groups: int) -> Any:
     xp = array_module(x)
     n, c = x.shape[:2]
     o = grad.shape[1]
+    if _direct(x, grad, geo, groups):
+        return _direct_weight_grad(grad, x, geo)
     k, spatial = c * geo.kh * geo.kw // groups, geo.grid_h * geo.grid_w
     grad4 = grad.reshape(n, groups, o // groups, spatial)
     wide = has_wide_columns(geo)
@@ -183,6 +220,25 @@ def _weight_blocks(n: int, chunk: int) -> list[int]:
     while blocks * 2 <= min(WEIGHT_BLOCKS, -(-n // chunk) // 2):
         blocks *= 2
     return [n * b // blocks for b in range(blocks + 1)]
+
+
+def _direct_weight_grad(grad: Any, x: Any, geo: Geometry) -> Any:
+    """The weight gradient by the direct 3x3 loops, summed over fixed blocks of the batch (as the columns' sums:
+    the same bits on any thread count)."""
+    n, c = x.shape[:2]
+    bounds = _weight_blocks(n, 1)
+    partial = np.zeros((len(bounds) - 1, grad.shape[1], c, 3, 3), dtype=x.dtype)
+
+    def blocks(first: int, last: int) -> None:
+        for block in range(first, last):
+            lo, hi = bounds[block], bounds[block + 1]
+            kernels.conv3x3_weight_grad(grad[lo:hi], x[lo:hi], partial[block], geo.ph, geo.pw)
+
+    _over_batch(len(bounds) - 1, n * c * 9 * geo.grid_h * geo.grid_w, blocks, x)
+    total = partial[0]
+    for block in range(1, len(bounds) - 1):  # in batch order, whatever the threads
+        total += partial[block]
+    return total
 
 
 def _input_gradient_stride1(w_t: Any, grad: Any, geo: Geometry, out: Any) -> None:

@@ -1,4 +1,4 @@
-"""The convolution's array routines on the kernel pool: the same bits on any thread count."""
+"""The convolution's array routines: the same bits on any thread count; the direct 3x3 path against the columns."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ CASES = {
     "stride phases": (9, 3, 17, 4, 5, 2, 0, 1),
     "im2col": (24, 4, 9, 6, 1, 2, 0, 1),
     "groups": (11, 4, 8, 6, 3, 1, 1, 2),
+    "direct 3x3": (6, 3, 64, 4, 3, 1, 1, 1),  # no columns: kernels.conv3x3_weight_grad
 }
 
 
@@ -62,4 +63,55 @@ def test_weight_blocks_are_a_power_of_two_of_whole_batch_slices() -> None:
 def test_weight_gradient_of_an_empty_batch_is_zero() -> None:
     geo = Geometry.make("conv2d", (6, 6), (3, 3), 1, (1, 1), (1, 1))
     out = conv_arrays.conv2d_weight_grad(np.ones((0, 4, 6, 6), np.float32), np.ones((0, 3, 6, 6), np.float32), geo, 1)
+    np.testing.assert_array_equal(out, np.zeros((4, 3, 3, 3), np.float32))
+
+
+def _direct_case(c: int = 3, size: int = 64, pad: int = 1, dtype=np.float32):  # noqa: ANN001, ANN202
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((5, c, size, size)).astype(dtype)
+    weight = (rng.standard_normal((4, c, 3, 3)) / 3).astype(dtype)
+    bias = rng.standard_normal(4).astype(dtype)
+    geo = Geometry.make("conv2d", (size, size), (3, 3), 1, (pad, pad), (1, 1))
+    grad = rng.standard_normal((5, 4, geo.grid_h, geo.grid_w)).astype(dtype)
+    return x, weight, bias, geo, grad
+
+
+@pytest.mark.parametrize("pad", [0, 1, 2])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_direct_3x3_path_equals_the_columns(monkeypatch, pad: int, dtype) -> None:  # noqa: ANN001
+    """Few input channels on a wide image: forward and weight gradient computed directly, as the columns do (in
+    the NumPy kernel set both take the columns; then this compares the columns with themselves)."""
+    x, weight, bias, geo, grad = _direct_case(pad=pad, dtype=dtype)
+    direct = (conv_arrays.conv2d_forward(x, weight, geo, 1, bias), conv_arrays.conv2d_weight_grad(grad, x, geo, 1))
+    monkeypatch.setattr(conv_arrays, "DIRECT_MAX_CHANNELS", 0)
+    columns = (conv_arrays.conv2d_forward(x, weight, geo, 1, bias), conv_arrays.conv2d_weight_grad(grad, x, geo, 1))
+    tolerance = 2e-5 if dtype == np.float32 else 1e-12
+    for got, expected in zip(direct, columns, strict=True):
+        np.testing.assert_allclose(got, expected, rtol=tolerance, atol=tolerance * np.abs(expected).max())
+
+
+def test_direct_3x3_path_is_chosen_for_few_channels_on_wide_images() -> None:
+    from tapegrad.autograd import kernels
+
+    x, weight, _, geo, _ = _direct_case()
+    compiled = kernels.get_kernels() == "compiled"
+    assert conv_arrays._direct(x, weight, geo, 1) is compiled
+    wide4, weight4, _, _, _ = _direct_case(c=4)
+    assert not conv_arrays._direct(wide4, weight4, geo, 1)  # four channels: the columns' product pays
+    small, _, _, small_geo, _ = _direct_case(size=32)
+    assert not conv_arrays._direct(small, weight, small_geo, 1)  # short rows
+    strided = Geometry.make("conv2d", (64, 64), (3, 3), 2, (1, 1), (1, 1))
+    assert not conv_arrays._direct(x, weight, strided, 1)
+    previous = kernels.set_kernels("numpy")
+    try:
+        assert not conv_arrays._direct(x, weight, geo, 1)  # as NumPy loops the columns are faster
+    finally:
+        kernels.set_kernels(previous)
+
+
+def test_direct_3x3_path_of_an_empty_batch() -> None:
+    geo = Geometry.make("conv2d", (64, 64), (3, 3), 1, (1, 1), (1, 1))
+    x, weight = np.ones((0, 3, 64, 64), np.float32), np.ones((4, 3, 3, 3), np.float32)
+    assert conv_arrays.conv2d_forward(x, weight, geo, 1).shape == (0, 4, 64, 64)
+    out = conv_arrays.conv2d_weight_grad(np.ones((0, 4, 64, 64), np.float32), x, geo, 1)
     np.testing.assert_array_equal(out, np.zeros((4, 3, 3, 3), np.float32))
