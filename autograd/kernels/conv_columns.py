@@ -136,43 +136,52 @@ def phase_columns_compiled(x: Any, phases: Any, cols: Any, ph: int, pw: int, kw:
     _phase_columns(x, phases, cols, ph, pw, kw, sh, sw, dh, dw, r0, bool(pad), bool(side_by_side))
 
 
-def wide_fold_numpy(taps: Any, padded: Any, out: Any, kw: int, ph: int, pw: int, dh: int, dw: int) -> None:
-    """``out`` (N, C, H, W) = the sum of the taps' columns ``taps`` (N, C, kh*kw, grid_h*Wp) at their offsets in
-    the zero-padded flat planes ``padded`` (N, C, L; scratch, overwritten), cropped to the image."""
+def wide_fold_numpy(taps: Any, padded: Any, out: Any, kw: int, ph: int, pw: int, dh: int, dw: int, r0: int = 0,
+                    first: bool = True, last: bool = True) -> None:
+    """``out`` (N, C, H, W) = the sum of the taps' columns ``taps`` (N, C, kh*kw, rows*Wp) at their offsets in
+    the zero-padded flat planes ``padded`` (N, C, L; scratch, overwritten), cropped to the image.
+
+    In bands of output rows: ``taps`` holds rows ``r0:r0 + rows``; ``first`` zeroes the planes before adding,
+    ``last`` crops them into ``out`` after (one band: both)."""
     nb, c, h, w = out.shape
     hp, wp = h + 2 * ph, w + 2 * pw
     wide = taps.shape[3]
-    padded[...] = 0
+    if first:
+        padded[...] = 0
     for t in range(taps.shape[2]):
-        offset = (t // kw) * dh * wp + (t % kw) * dw
+        offset = (t // kw) * dh * wp + (t % kw) * dw + r0 * wp
         padded[:, :, offset : offset + wide] += taps[:, :, t]
-    out[...] = padded[:, :, : hp * wp].reshape(nb, c, hp, wp)[:, :, ph : ph + h, pw : pw + w]
+    if last:
+        out[...] = padded[:, :, : hp * wp].reshape(nb, c, hp, wp)[:, :, ph : ph + h, pw : pw + w]
 
 
 @jit(parallel=False)
-def _wide_fold(taps, padded, out, kw, ph, pw, dh, dw):  # noqa: ANN001, ANN202 - Numba
+def _wide_fold(taps, padded, out, kw, ph, pw, dh, dw, r0, first, last):  # noqa: ANN001, ANN202 - Numba
     nb, c, h, w = out.shape
     wp = w + 2 * pw
     count, wide = taps.shape[2], taps.shape[3]
     for b in range(nb):
         for ch in range(c):
             plane = padded[b, ch]
-            for q in range(plane.shape[0]):
-                plane[q] = 0
+            if first:
+                for q in range(plane.shape[0]):
+                    plane[q] = 0
             for t in range(count):
-                offset = (t // kw) * dh * wp + (t % kw) * dw
+                offset = (t // kw) * dh * wp + (t % kw) * dw + r0 * wp
                 source, target = taps[b, ch, t], plane[offset : offset + wide]
                 for q in range(wide):
                     target[q] += source[q]
-            for r in range(h):
-                start = (r + ph) * wp + pw
-                source, target = plane[start : start + w], out[b, ch, r]
-                for q in range(w):
-                    target[q] = source[q]
+            if last:
+                for r in range(h):
+                    start = (r + ph) * wp + pw
+                    source, target = plane[start : start + w], out[b, ch, r]
+                    for q in range(w):
+                        target[q] = source[q]
 
 
-def wide_fold_compiled(taps: Any, padded: Any, out: Any, kw: int, ph: int, pw: int, dh: int, dw: int) -> None:
-    _wide_fold(taps, padded, out, kw, ph, pw, dh, dw)
+def wide_fold_compiled(taps: Any, padded: Any, out: Any, kw: int, ph: int, pw: int, dh: int, dw: int, r0: int = 0,
+                       first: bool = True, last: bool = True) -> None:
+    _wide_fold(taps, padded, out, kw, ph, pw, dh, dw, r0, bool(first), bool(last))
 
 
 def wide_columns_compiled(x: Any, padded: Any, cols: Any, ph: int, pw: int, kw: int, dh: int, dw: int, r0: int,

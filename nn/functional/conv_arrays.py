@@ -35,7 +35,7 @@ import numpy as np
 from tapegrad.autograd import kernels
 from tapegrad.autograd.runtime import array_module, over_batch, scratch
 
-from .conv_wide import CHUNK_BYTES, has_wide_columns, wide_bands, wide_rows, wide_samples, widen
+from .conv_wide import BAND_BYTES, CHUNK_BYTES, has_wide_columns, wide_bands, wide_rows, wide_samples, widen
 from .geometry import Geometry
 from .im2col import fold_array, unfold_array
 
@@ -249,19 +249,27 @@ def _input_gradient_stride1(w_t: Any, grad: Any, geo: Geometry, out: Any) -> Non
     plane the tap is then a constant offset i*dh*Wp + j*dw, so each of the kh*kw adds is one long contiguous
     run instead of grid_h short rows (NumPy's per-row overhead dominated the ordinary col2im on small images).
     The extra columns hold Wᵀ @ 0 = 0, so wherever they land they add nothing.
+
+    Columns of more than ``BAND_BYTES`` go in bands of output rows, each folded while in cache (the 16x16x112x112
+    input gradient of the 224x224 step has 7.4 MB of columns per sample; two bands: 0.82-0.83x the time on one
+    and two threads, in-process A/B of 5 blocks, 2026-12-02).  Bands of 1 MiB and less were up to 1.8x slower
+    on the smaller images of the benchmarks (thinner products), so smaller columns stay whole.
     """
     xp = array_module(grad)
     nb, groups, og, _ = grad.shape
     c, h, w = out.shape[1:]
     hp, wp = h + 2 * geo.ph, w + 2 * geo.pw
-    wide = geo.grid_h * wp
+    k = w_t.shape[1]
     grad_wide = scratch("grad_wide", (nb, groups * og, geo.grid_h, wp), grad.dtype, grad)
     kernels.widen(grad.reshape(nb, groups * og, geo.grid_h, geo.grid_w), grad_wide)
-    cols = scratch("cols_wide", (nb, groups, w_t.shape[1], wide), grad.dtype, grad)
-    xp.matmul(w_t, grad_wide.reshape(nb, groups, og, wide), out=cols)
-    taps = cols.reshape(nb, c, geo.kh * geo.kw, wide)
     padded = scratch("padded", (nb, c, hp * wp + (geo.kw - 1) * geo.dw), grad.dtype, grad)
-    kernels.wide_fold(taps, padded, out, geo.kw, geo.ph, geo.pw, geo.dh, geo.dw)
+    band = max(1, BAND_BYTES // (nb * groups * k * wp * grad.dtype.itemsize))  # columns over BAND_BYTES: in bands
+    for r0 in range(0, geo.grid_h, band):
+        r1 = min(geo.grid_h, r0 + band)
+        cols = scratch("cols_wide", (nb, groups, k, (r1 - r0) * wp), grad.dtype, grad)
+        xp.matmul(w_t, grad_wide[:, :, r0:r1].reshape(nb, groups, og, (r1 - r0) * wp), out=cols)
+        kernels.wide_fold(cols.reshape(nb, c, geo.kh * geo.kw, (r1 - r0) * wp), padded, out, geo.kw, geo.ph, geo.pw,
+                          geo.dh, geo.dw, r0, r0 == 0, r1 == geo.grid_h)
 
 
 def _full_correlation(geo: Geometry) -> Geometry | None:

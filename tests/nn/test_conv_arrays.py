@@ -115,3 +115,17 @@ def test_direct_3x3_path_of_an_empty_batch() -> None:
     assert conv_arrays.conv2d_forward(x, weight, geo, 1).shape == (0, 4, 64, 64)
     out = conv_arrays.conv2d_weight_grad(np.ones((0, 4, 64, 64), np.float32), x, geo, 1)
     np.testing.assert_array_equal(out, np.zeros((4, 3, 3, 3), np.float32))
+
+
+def test_stride_one_input_gradient_in_bands_equals_the_whole(monkeypatch) -> None:  # noqa: ANN001
+    """Columns over BAND_BYTES per sample are multiplied and folded a band of rows at a time."""
+    rng = np.random.default_rng(5)
+    geo = Geometry.make("conv2d", (20, 20), (3, 3), 1, (1, 1), (1, 1))
+    grad = rng.standard_normal((3, 6, 20, 20)).astype(np.float32)
+    weight = rng.standard_normal((6, 4, 3, 3)).astype(np.float32)
+    whole = conv_arrays.conv2d_input_grad(grad, weight, geo, 1)
+    monkeypatch.setattr(conv_arrays, "BAND_BYTES", 4 * 36 * 22 * 3)  # bands of 3 rows
+    monkeypatch.setattr(conv_arrays, "CHUNK_BYTES", 1)  # one sample per chunk
+    banded = conv_arrays.conv2d_input_grad(grad, weight, geo, 1)
+    assert not np.array_equal(banded, whole), "the bands must change the order of the sums to test anything"
+    np.testing.assert_allclose(banded, whole, rtol=1e-5, atol=1e-5 * np.abs(whole).max())

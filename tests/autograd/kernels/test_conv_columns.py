@@ -63,6 +63,28 @@ def test_wide_fold(data, geometry, n, c, dtype) -> None:  # noqa: ANN001
     np.testing.assert_array_equal(outs["chosen"], outs["numpy"])
 
 
+@given(st.data(), wide_geometries(), st.integers(1, 3), st.integers(1, 3), st.sampled_from(DTYPES))
+def test_wide_fold_in_bands(data, geometry, n, c, dtype) -> None:  # noqa: ANN001
+    """The fold of a band of output rows at a time (zeroed by the first, cropped by the last) is the fold of
+    the whole: the same sums in another order."""
+    h, w, ph, pw, kh, kw, dh, dw, r0, rows = geometry
+    hp, wp = h + 2 * ph, w + 2 * pw
+    grid_h = hp - dh * (kh - 1)
+    taps = data.draw(float_arrays((n, c, kh * kw, grid_h * wp), dtype, special=False))
+    whole = np.full((n, c, h, w), 7, dtype)
+    conv_columns.wide_fold_numpy(taps, np.full((n, c, hp * wp + (kw - 1) * dw), 7, dtype), whole, kw, ph, pw, dh, dw)
+    bounds = sorted({0, r0, r0 + rows, grid_h})
+    outs = {}
+    for name, fold in (("compiled", conv_columns.wide_fold_compiled), ("numpy", conv_columns.wide_fold_numpy)):
+        padded = np.full((n, c, hp * wp + (kw - 1) * dw), 7, dtype)
+        outs[name] = np.full((n, c, h, w), 7, dtype)
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=False):
+            band = np.ascontiguousarray(taps[..., lo * wp : hi * wp])
+            fold(band, padded, outs[name], kw, ph, pw, dh, dw, lo, lo == 0, hi == grid_h)
+    np.testing.assert_array_equal(outs["compiled"], outs["numpy"])
+    np.testing.assert_allclose(outs["numpy"], whole, rtol=1e-5, atol=1e-5 * max(1.0, float(np.abs(whole).max())))
+
+
 @st.composite
 def phase_geometries(draw):  # noqa: ANN001, ANN201
     """(h, w, ph, pw, kh, kw, sh, sw, dh, dw, r0, rows): a strided window geometry and a band of its output rows."""
