@@ -253,7 +253,10 @@ def _input_gradient_stride1(w_t: Any, grad: Any, geo: Geometry, out: Any) -> Non
     Columns of more than ``BAND_BYTES`` go in bands of output rows, each folded while in cache (the 16x16x112x112
     input gradient of the 224x224 step has 7.4 MB of columns per sample; two bands: 0.82-0.83x the time on one
     and two threads, in-process A/B of 5 blocks, 2026-12-02).  Bands of 1 MiB and less were up to 1.8x slower
-    on the smaller images of the benchmarks (thinner products), so smaller columns stay whole.
+    on the smaller images of the benchmarks (thinner products), so smaller columns stay whole.  The scratch
+    buffer is still sized for the whole sample: sized for a band, it left glibc's heap laid out so that the
+    224 step's peak memory grew by 40 MB (260 -> 302 MB on one thread, 280 -> 316 on two); sized whole, 274-277
+    MB with or without bands.
     """
     xp = array_module(grad)
     nb, groups, og, _ = grad.shape
@@ -264,9 +267,10 @@ def _input_gradient_stride1(w_t: Any, grad: Any, geo: Geometry, out: Any) -> Non
     kernels.widen(grad.reshape(nb, groups * og, geo.grid_h, geo.grid_w), grad_wide)
     padded = scratch("padded", (nb, c, hp * wp + (geo.kw - 1) * geo.dw), grad.dtype, grad)
     band = max(1, BAND_BYTES // (nb * groups * k * wp * grad.dtype.itemsize))  # columns over BAND_BYTES: in bands
+    whole = scratch("cols_wide", (nb * groups * k * geo.grid_h * wp,), grad.dtype, grad)  # see the docstring
     for r0 in range(0, geo.grid_h, band):
         r1 = min(geo.grid_h, r0 + band)
-        cols = scratch("cols_wide", (nb, groups, k, (r1 - r0) * wp), grad.dtype, grad)
+        cols = whole[: nb * groups * k * (r1 - r0) * wp].reshape(nb, groups, k, (r1 - r0) * wp)
         xp.matmul(w_t, grad_wide[:, :, r0:r1].reshape(nb, groups, og, (r1 - r0) * wp), out=cols)
         kernels.wide_fold(cols.reshape(nb, c, geo.kh * geo.kw, (r1 - r0) * wp), padded, out, geo.kw, geo.ph, geo.pw,
                           geo.dh, geo.dw, r0, r0 == 0, r1 == geo.grid_h)
