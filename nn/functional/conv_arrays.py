@@ -250,7 +250,8 @@ def _input_gradient_stride1(w_t: Any, grad: Any, geo: Geometry, out: Any) -> Non
     run instead of grid_h short rows (NumPy's per-row overhead dominated the ordinary col2im on small images).
     The extra columns hold Wᵀ @ 0 = 0, so wherever they land they add nothing.
 
-    Columns of more than ``BAND_BYTES`` go in bands of output rows, each folded while in cache (the 16x16x112x112
+    A sample's columns of more than ``BAND_BYTES`` go in bands of output rows (fixed by the shapes, so the bits
+    do not depend on how many samples a thread's chunk holds), each folded while in cache (the 16x16x112x112
     input gradient of the 224x224 step has 7.4 MB of columns per sample; two bands: 0.82-0.83x the time on one
     and two threads, in-process A/B of 5 blocks, 2026-12-02).  Bands of 1 MiB and less were up to 1.8x slower
     on the smaller images of the benchmarks (thinner products), so smaller columns stay whole.  The scratch
@@ -266,7 +267,7 @@ def _input_gradient_stride1(w_t: Any, grad: Any, geo: Geometry, out: Any) -> Non
     grad_wide = scratch("grad_wide", (nb, groups * og, geo.grid_h, wp), grad.dtype, grad)
     kernels.widen(grad.reshape(nb, groups * og, geo.grid_h, geo.grid_w), grad_wide)
     padded = scratch("padded", (nb, c, hp * wp + (geo.kw - 1) * geo.dw), grad.dtype, grad)
-    band = max(1, BAND_BYTES // (nb * groups * k * wp * grad.dtype.itemsize))  # columns over BAND_BYTES: in bands
+    band = max(1, BAND_BYTES // (groups * k * wp * grad.dtype.itemsize))  # a sample's columns over BAND_BYTES
     whole = scratch("cols_wide", (nb * groups * k * geo.grid_h * wp,), grad.dtype, grad)  # see the docstring
     for r0 in range(0, geo.grid_h, band):
         r1 = min(geo.grid_h, r0 + band)

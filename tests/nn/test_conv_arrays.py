@@ -124,8 +124,12 @@ def test_stride_one_input_gradient_in_bands_equals_the_whole(monkeypatch) -> Non
     grad = rng.standard_normal((3, 6, 20, 20)).astype(np.float32)
     weight = rng.standard_normal((6, 4, 3, 3)).astype(np.float32)
     whole = conv_arrays.conv2d_input_grad(grad, weight, geo, 1)
-    monkeypatch.setattr(conv_arrays, "BAND_BYTES", 4 * 36 * 22 * 3)  # bands of 3 rows
-    monkeypatch.setattr(conv_arrays, "CHUNK_BYTES", 1)  # one sample per chunk
+    monkeypatch.setattr(conv_arrays, "BAND_BYTES", 4 * 36 * 22 * 3)  # bands of 3 rows (all 3 samples in a chunk)
     banded = conv_arrays.conv2d_input_grad(grad, weight, geo, 1)
     assert not np.array_equal(banded, whole), "the bands must change the order of the sums to test anything"
     np.testing.assert_allclose(banded, whole, rtol=1e-5, atol=1e-5 * np.abs(whole).max())
+    # the bands are a sample's, whatever the chunk: the same bits when threads split the batch into smaller chunks
+    monkeypatch.setattr(conv_arrays, "MIN_COLUMNS_PER_THREAD", 1)
+    for threads in (2, 3):
+        with runtime.num_threads(threads):
+            np.testing.assert_array_equal(conv_arrays.conv2d_input_grad(grad, weight, geo, 1), banded)
