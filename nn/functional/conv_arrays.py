@@ -195,10 +195,7 @@ def conv2d_weight_grad(grad: Any, x: Any, geo: Geometry, groups: int) -> Any:
                     target = product
 
     _over_batch(len(bounds) - 1, n * c * geo.kh * geo.kw * spatial, kernel, x)
-    total = partial[0]
-    for block in range(1, len(bounds) - 1):  # in batch order, whatever the threads
-        total += partial[block]
-    return total.transpose(0, 2, 1).reshape(o, c // groups, geo.kh, geo.kw)
+    return _in_batch_order(partial).transpose(0, 2, 1).reshape(o, c // groups, geo.kh, geo.kw)
 
 
 WEIGHT_BLOCKS = 8
@@ -235,8 +232,13 @@ def _direct_weight_grad(grad: Any, x: Any, geo: Geometry) -> Any:
             kernels.conv3x3_weight_grad(grad[lo:hi], x[lo:hi], partial[block], geo.ph, geo.pw)
 
     _over_batch(len(bounds) - 1, n * c * 9 * geo.grid_h * geo.grid_w, blocks, x)
+    return _in_batch_order(partial)
+
+
+def _in_batch_order(partial: Any) -> Any:
+    """The blocks' sums ``partial`` (blocks first) added in batch order, whatever the threads that made them."""
     total = partial[0]
-    for block in range(1, len(bounds) - 1):  # in batch order, whatever the threads
+    for block in range(1, len(partial)):
         total += partial[block]
     return total
 
