@@ -254,12 +254,12 @@ def _input_gradient_stride1(w_t: Any, grad: Any, geo: Geometry, out: Any) -> Non
 
     A sample's columns of more than ``BAND_BYTES`` go in bands of output rows (fixed by the shapes, so the bits
     do not depend on how many samples a thread's chunk holds), each folded while in cache (the 16x16x112x112
-    input gradient of the 224x224 step has 7.4 MB of columns per sample; two bands: 0.82-0.83x the time on one
-    and two threads, in-process A/B of 5 blocks, 2026-12-02).  Bands of 1 MiB and less were up to 1.8x slower
-    on the smaller images of the benchmarks (thinner products), so smaller columns stay whole.  The scratch
-    buffer is still sized for the whole sample: sized for a band, it left glibc's heap laid out so that the
-    224 step's peak memory grew by 40 MB (260 -> 302 MB on one thread, 280 -> 316 on two); sized whole, 274-277
-    MB with or without bands.
+    input gradient of the 224x224 step has 7.4 MB of columns per sample; two bands: 0.76-0.90x the time on one
+    thread, 0.67-0.82x on two, three in-process A/Bs of 5 blocks, 2026-12-02).  Bands of 1 MiB and less were
+    up to 1.8x slower on the smaller images of the benchmarks (thinner products), so smaller columns stay
+    whole.  The scratch buffer is still sized for the whole sample: sized for a band, it left glibc's heap laid
+    out so that the 224 step's peak memory grew by 40 MB (260 -> 302 MB on one thread, 280 -> 316 on two);
+    sized whole, 274-277 MB with or without bands.
     """
     xp = array_module(grad)
     nb, groups, og, _ = grad.shape
